@@ -10,7 +10,8 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=schema/schema.fbs");
     println!("cargo:rerun-if-changed=schema/fbsgen.rs");
-    let src = std::fs::read_to_string("schema/schema.fbs").unwrap_or_else(|e| fail(&format!("reading schema/schema.fbs: {e}")));
+    let src = std::fs::read_to_string("schema/schema.fbs")
+        .unwrap_or_else(|e| fail(&format!("reading schema/schema.fbs: {e}")));
     let schema = fbsgen::parse(&src).unwrap_or_else(|e| fail(&e));
     let code = fbsgen::generate(&schema).unwrap_or_else(|e| fail(&e));
     let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));

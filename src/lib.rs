@@ -1,4 +1,25 @@
-#[allow(clippy::all, non_camel_case_types, non_snake_case, dead_code, unused_imports)]
-pub mod tflite {
-    include!(concat!(env!("OUT_DIR"), "/tflite_generated.rs"));
-}
+//! qlite: a TensorFlow Lite interpreter that runs quantized models bit for bit like TFLite's
+//! reference kernels.
+//!
+//! ```
+//! # fn main() -> Result<(), qlite::Error> {
+//! let model = qlite::Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
+//! let sg = model.main_subgraph();
+//! let input = &sg.tensors[sg.inputs[0]];
+//! assert_eq!(input.dtype, qlite::DType::Int8);
+//! println!("input {:?} {:?} {:?}", input.name, input.shape, input.quantization);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod dtype;
+pub mod error;
+pub mod inspect;
+pub mod json;
+pub mod model;
+pub mod schema;
+
+pub use dtype::DType;
+pub use error::{Error, Result};
+pub use model::{Limits, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor};
+pub use schema::tflite;

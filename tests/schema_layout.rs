@@ -21,11 +21,7 @@ fn ours_normalized() -> HashSet<String> {
     OURS.lines()
         .map(|l| {
             let p: Vec<&str> = l.split(' ').collect();
-            if p[0] == "field" {
-                format!("field {} {} {} {}", p[1], camel(p[2]), p[3], p[4])
-            } else {
-                l.to_string()
-            }
+            if p[0] == "field" { format!("field {} {} {} {}", p[1], camel(p[2]), p[3], p[4]) } else { l.to_string() }
         })
         .collect()
 }
@@ -41,7 +37,12 @@ fn every_reference_slot_and_enum_value_matches() {
     );
     println!("reference: {enums} enum values, {fields} fields; ours: {} entries", ours.len());
     assert!(enums > 400 && fields > 300, "reference looks truncated");
-    assert!(missing.is_empty(), "{} reference entries differ from ours, e.g. {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    assert!(
+        missing.is_empty(),
+        "{} reference entries differ from ours, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
 }
 
 #[test]
@@ -52,10 +53,10 @@ fn no_entry_of_ours_contradicts_the_reference() {
     let key = |l: &str| l.rsplitn(if l.starts_with("field") { 3 } else { 2 }, ' ').last().map(str::to_string);
     let ref_keys: HashSet<String> = reference.iter().filter_map(|l| key(l)).collect();
     for l in ours_normalized() {
-        if let Some(k) = key(&l) {
-            if ref_keys.contains(&k) {
-                assert!(reference.contains(l.as_str()), "{l} contradicts the reference");
-            }
+        if let Some(k) = key(&l)
+            && ref_keys.contains(&k)
+        {
+            assert!(reference.contains(l.as_str()), "{l} contradicts the reference");
         }
     }
 }

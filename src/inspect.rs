@@ -1,0 +1,279 @@
+//! What `qlite inspect` shows: a model's inputs, outputs, operators and tensors, as text for a
+//! person or as JSON for a program.
+//!
+//! JSON layout (stable; tools depend on it):
+//! `{"model":{..}, "inputs":[T], "outputs":[T], "operators":[{"index","opcode","version","inputs",
+//! "outputs","supported"}], "operator_counts":{OPCODE:n}, "unsupported":[OPCODE], "tensors":[{"index",
+//! "name","dtype","shape","shape_signature","quantization","buffer","buffer_bytes"}], "subgraphs":[..]}`
+//! where an input/output `T` is `{"name","tensor","dtype","shape","shape_signature","quantization"}`,
+//! dtypes are NumPy names, opcodes TFLite's enum names (custom ops: their name), `quantization` is
+//! `{"scale":[..],"zero_point":[..],"quantized_dimension":N}` or `null` for unquantized tensors,
+//! and −1 in an operator's inputs marks an omitted optional input.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::json::Json;
+use crate::model::{Model, OperatorCode, Quantization, Tensor};
+
+/// Answers whether this build can run an operator.
+pub type CanRun<'a> = &'a dyn Fn(&OperatorCode) -> bool;
+
+fn quant_json(q: &Option<Quantization>) -> Json {
+    match q {
+        None => Json::Null,
+        Some(q) => Json::obj([
+            ("scale", Json::Arr(q.scale.iter().map(|&s| Json::F32(s)).collect())),
+            ("zero_point", Json::Arr(q.zero_point.iter().map(|&z| Json::Int(z)).collect())),
+            ("quantized_dimension", Json::Int(q.quantized_dimension as i64)),
+        ]),
+    }
+}
+
+fn shape_json(shape: &[usize]) -> Json {
+    Json::Arr(shape.iter().map(|&d| Json::Int(d as i64)).collect())
+}
+
+fn io_json(t: &Tensor, index: usize) -> Json {
+    Json::obj([
+        ("name", Json::Str(t.name.clone())),
+        ("tensor", Json::Int(index as i64)),
+        ("dtype", Json::Str(t.dtype.name().into_owned())),
+        ("shape", shape_json(&t.shape)),
+        ("shape_signature", sig_json(t)),
+        ("quantization", quant_json(&t.quantization)),
+    ])
+}
+
+fn sig_json(t: &Tensor) -> Json {
+    match &t.shape_signature {
+        Some(s) => Json::Arr(s.iter().map(|&d| Json::Int(d as i64)).collect()),
+        None => shape_json(&t.shape),
+    }
+}
+
+fn idx_json(v: &[Option<usize>]) -> Json {
+    Json::Arr(v.iter().map(|i| Json::Int(i.map_or(-1, |i| i as i64))).collect())
+}
+
+/// Operator counts by opcode name, and the opcode names this build cannot run, over all subgraphs.
+fn op_summary(model: &Model, can_run: CanRun<'_>) -> (BTreeMap<String, usize>, Vec<String>) {
+    let mut counts = BTreeMap::new();
+    let mut unsupported = Vec::new();
+    for sg in model.subgraphs() {
+        for op in &sg.operators {
+            let code = model.opcode(op);
+            let name = code.name();
+            if !can_run(code) && !unsupported.contains(&name) {
+                unsupported.push(name.clone());
+            }
+            *counts.entry(name).or_insert(0) += 1;
+        }
+    }
+    unsupported.sort();
+    (counts, unsupported)
+}
+
+/// The JSON report.
+pub fn to_json(model: &Model, can_run: CanRun<'_>) -> Json {
+    let sg = model.main_subgraph();
+    let (counts, unsupported) = op_summary(model, can_run);
+    let ios = |ids: &[usize]| Json::Arr(ids.iter().map(|&i| io_json(&sg.tensors[i], i)).collect());
+    let operators = sg
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let code = model.opcode(op);
+            Json::obj([
+                ("index", Json::Int(i as i64)),
+                ("opcode", Json::Str(code.name())),
+                ("version", Json::Int(code.version as i64)),
+                ("inputs", idx_json(&op.inputs)),
+                ("outputs", idx_json(&op.outputs)),
+                ("supported", Json::Bool(can_run(code))),
+            ])
+        })
+        .collect();
+    let tensors = sg
+        .tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Json::obj([
+                ("index", Json::Int(i as i64)),
+                ("name", Json::Str(t.name.clone())),
+                ("dtype", Json::Str(t.dtype.name().into_owned())),
+                ("shape", shape_json(&t.shape)),
+                ("shape_signature", sig_json(t)),
+                ("quantization", quant_json(&t.quantization)),
+                ("buffer", Json::Int(t.buffer as i64)),
+                ("buffer_bytes", Json::Int(model.tensor_data(0, i).map_or(0, |d| d.len()) as i64)),
+            ])
+        })
+        .collect();
+    let subgraphs = model
+        .subgraphs()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            Json::obj([
+                ("index", Json::Int(i as i64)),
+                ("name", Json::Str(s.name.clone())),
+                ("tensors", Json::Int(s.tensors.len() as i64)),
+                ("operators", Json::Int(s.operators.len() as i64)),
+                ("inputs", Json::Arr(s.inputs.iter().map(|&t| Json::Int(t as i64)).collect())),
+                ("outputs", Json::Arr(s.outputs.iter().map(|&t| Json::Int(t as i64)).collect())),
+            ])
+        })
+        .collect();
+    let sig_io = |v: &[crate::model::SignatureTensor]| {
+        Json::Arr(
+            v.iter()
+                .map(|t| Json::obj([("name", Json::Str(t.name.clone())), ("tensor", Json::Int(t.tensor as i64))]))
+                .collect(),
+        )
+    };
+    let signatures = model
+        .signatures()
+        .iter()
+        .map(|s| {
+            Json::obj([
+                ("key", Json::Str(s.key.clone())),
+                ("subgraph", Json::Int(s.subgraph as i64)),
+                ("inputs", sig_io(&s.inputs)),
+                ("outputs", sig_io(&s.outputs)),
+            ])
+        })
+        .collect();
+    Json::obj([
+        (
+            "model",
+            Json::obj([
+                ("version", Json::Int(model.version() as i64)),
+                ("description", model.description().map_or(Json::Null, |d| Json::Str(d.to_string()))),
+                ("bytes", Json::Int(model.bytes().len() as i64)),
+                ("buffers", Json::Int(model.num_buffers() as i64)),
+                ("metadata", Json::Arr(model.metadata().iter().map(|m| Json::Str(m.name.clone())).collect())),
+                ("signatures", Json::Arr(signatures)),
+            ]),
+        ),
+        ("inputs", ios(&sg.inputs)),
+        ("outputs", ios(&sg.outputs)),
+        ("operators", Json::Arr(operators)),
+        ("operator_counts", Json::Obj(counts.into_iter().map(|(k, v)| (k, Json::Int(v as i64))).collect())),
+        ("unsupported", Json::Arr(unsupported.into_iter().map(Json::Str).collect())),
+        ("tensors", Json::Arr(tensors)),
+        ("subgraphs", Json::Arr(subgraphs)),
+    ])
+}
+
+/// A short description of quantization parameters.
+pub fn quant_text(q: &Option<Quantization>) -> String {
+    match q {
+        None => "-".to_string(),
+        Some(q) if !q.is_per_channel() => format!("scale {} zp {}", q.scale[0], q.zero_point[0]),
+        Some(q) => {
+            let (lo, hi) = q.scale.iter().fold((f32::INFINITY, 0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+            let zps: std::collections::BTreeSet<i64> = q.zero_point.iter().copied().collect();
+            let zp =
+                if zps.len() == 1 { format!("zp {}", q.zero_point[0]) } else { format!("{} zero points", zps.len()) };
+            format!("per-channel axis {}: {} scales in [{lo}, {hi}], {zp}", q.quantized_dimension, q.scale.len())
+        }
+    }
+}
+
+fn shape_text(t: &Tensor) -> String {
+    match &t.shape_signature {
+        Some(s) if s.iter().any(|&d| d < 0) => format!("{s:?}"),
+        _ => format!("{:?}", t.shape),
+    }
+}
+
+fn fmt_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / (1 << 20) as f64)
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// The human-readable report.
+pub fn to_text(model: &Model, can_run: CanRun<'_>, show_tensors: bool) -> String {
+    let mut o = String::new();
+    let sg = model.main_subgraph();
+    let weights: usize = (0..sg.tensors.len()).filter_map(|i| model.tensor_data(0, i)).map(<[u8]>::len).sum();
+    let _ = writeln!(
+        o,
+        "model: {} , schema version {}, {} subgraph(s), {} tensors, {} operators, {} of constant data",
+        fmt_bytes(model.bytes().len()),
+        model.version(),
+        model.subgraphs().len(),
+        sg.tensors.len(),
+        sg.operators.len(),
+        fmt_bytes(weights)
+    );
+    if let Some(d) = model.description() {
+        let _ = writeln!(o, "description: {d}");
+    }
+    if !model.signatures().is_empty() {
+        let keys: Vec<&str> = model.signatures().iter().map(|s| s.key.as_str()).collect();
+        let _ = writeln!(o, "signatures: {}", keys.join(", "));
+    }
+    if !model.metadata().is_empty() {
+        let names: Vec<&str> = model.metadata().iter().map(|m| m.name.as_str()).collect();
+        let _ = writeln!(o, "metadata: {}", names.join(", "));
+    }
+    for (title, ids) in [("inputs", &sg.inputs), ("outputs", &sg.outputs)] {
+        let _ = writeln!(o, "\n{title}:");
+        for (k, &i) in ids.iter().enumerate() {
+            let t = &sg.tensors[i];
+            let _ = writeln!(
+                o,
+                "  {k}: tensor {i} {:?} {} {}  {}",
+                t.name,
+                t.dtype,
+                shape_text(t),
+                quant_text(&t.quantization)
+            );
+        }
+    }
+    let _ = writeln!(o, "\noperators:");
+    let _ = writeln!(o, "  {:>4}  {:<26} {:>3}  {:<24} outputs", "#", "opcode", "ver", "inputs");
+    for (i, op) in sg.operators.iter().enumerate() {
+        let code = model.opcode(op);
+        let ins: Vec<String> = op.inputs.iter().map(|t| t.map_or("-".to_string(), |t| t.to_string())).collect();
+        let outs: Vec<String> = op.outputs.iter().map(|t| t.map_or("-".to_string(), |t| t.to_string())).collect();
+        let _ =
+            writeln!(o, "  {i:>4}  {:<26} {:>3}  {:<24} {}", code.name(), code.version, ins.join(","), outs.join(","));
+    }
+    let (counts, unsupported) = op_summary(model, can_run);
+    let _ = writeln!(o, "\noperator counts:");
+    for (name, n) in &counts {
+        let _ = writeln!(o, "  {name:<26} {n}");
+    }
+    if unsupported.is_empty() {
+        let _ = writeln!(o, "\nthis build can run every operator of the model");
+    } else {
+        let _ = writeln!(o, "\nthis build cannot run yet: {}", unsupported.join(", "));
+    }
+    if show_tensors {
+        let _ = writeln!(o, "\ntensors:");
+        for (i, t) in sg.tensors.iter().enumerate() {
+            let data = model.tensor_data(0, i).map_or(String::new(), |d| format!(" const {}", fmt_bytes(d.len())));
+            let _ = writeln!(
+                o,
+                "  {i:>4}  {:<9} {:<18} {:<40}{data}  {:?}",
+                t.dtype.to_string(),
+                shape_text(t),
+                quant_text(&t.quantization),
+                t.name
+            );
+        }
+    } else {
+        let _ = writeln!(o, "\n({} tensors; --tensors lists them)", sg.tensors.len());
+    }
+    o
+}
