@@ -252,7 +252,12 @@ impl Model {
         let file = std::fs::File::open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         if !meta.is_file() {
-            return Err(io(std::io::Error::other("not a regular file")));
+            // A pipe or device cannot be mapped: read it, never past the size limit.
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            file.take(limits.max_file_size.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+            check_limit("file size", bytes.len() as u64, limits.max_file_size)?;
+            return Self::load(Storage::Owned(bytes), limits);
         }
         check_limit("file size", meta.len(), limits.max_file_size)?;
         if meta.len() == 0 {
@@ -307,7 +312,13 @@ impl Model {
             max_apparent_size: usize::MAX,
             ignore_missing_null_terminator: true,
         };
-        let root = tflite::root_with_opts(&opts, bytes).map_err(|e| Error::Flatbuffer(e.to_string()))?;
+        let root = tflite::root_with_opts(&opts, bytes).map_err(|e| {
+            // The verifier's message spans several lines (error, then a trace): make it one.
+            let text = e.to_string();
+            Error::Flatbuffer(
+                text.split(['\n', '\t']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; "),
+            )
+        })?;
         let decoded = Decoded::new(bytes, root, limits)?;
         Ok(Model {
             version: decoded.version,
@@ -672,11 +683,23 @@ fn decode_quantization(
     dtype: DType,
     shape: &[usize],
 ) -> Result<Option<Quantization>, String> {
-    let scale: Vec<f32> = q.scale().map(|s| s.iter().collect()).unwrap_or_default();
+    // Read the little-endian vectors in bulk (per-channel models carry tens of thousands).
+    let scale: Vec<f32> = q
+        .scale()
+        .map(|s| s.bytes().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        .unwrap_or_default();
     if scale.is_empty() {
         return Ok(None);
     }
-    let zero_point: Vec<i64> = q.zero_point().map(|z| z.iter().collect()).unwrap_or_default();
+    let zero_point: Vec<i64> = q
+        .zero_point()
+        .map(|z| {
+            z.bytes()
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect()
+        })
+        .unwrap_or_default();
     if zero_point.len() != scale.len() {
         return Err(format!("{} scales but {} zero points", scale.len(), zero_point.len()));
     }
