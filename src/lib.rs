@@ -12,14 +12,21 @@
 //! # }
 //! ```
 
+pub mod arith;
 pub mod dtype;
 pub mod error;
 pub mod inspect;
+pub mod interpreter;
 pub mod json;
 pub mod model;
+pub mod npy;
+pub mod ops;
+pub mod runner;
 pub mod schema;
 
 pub use dtype::DType;
 pub use error::{Error, Result};
+pub use interpreter::{Interpreter, InterpreterOptions};
 pub use model::{Limits, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor};
+pub use ops::OpRegistry;
 pub use schema::tflite;

@@ -1,0 +1,441 @@
+//! The interpreter: prepare once, invoke many times.
+//!
+//! Contract:
+//! - [`Interpreter::new`] resolves every operator of the main subgraph in an [`OpRegistry`]
+//!   (an unknown operator is an error naming its index and opcode or custom name), runs each
+//!   kernel's `prepare` in execution order, folds operators whose inputs are all known at prepare
+//!   time (shape arithmetic such as Keras `Flatten`'s SHAPE → STRIDED_SLICE → PACK), and plans one
+//!   arena for every other tensor from the tensors' lifetimes, reusing the memory of dead tensors.
+//! - [`Interpreter::invoke`] runs the kernels in order. It allocates nothing and re-validates
+//!   nothing.
+//! - Any tensor can be read after `invoke`; an intermediate one keeps its value only until the
+//!   planner reuses its memory, unless [`InterpreterOptions::preserve_all_tensors`] is set.
+
+use std::borrow::Cow;
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::model::{Model, Tensor};
+use crate::ops::{Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext};
+
+/// Arena and constant buffers are aligned to this many bytes.
+const ALIGN: usize = 16;
+
+/// A byte buffer aligned to 16 bytes.
+#[derive(Clone, Default)]
+pub struct AlignedBuf {
+    words: Vec<u128>,
+    len: usize,
+}
+
+impl AlignedBuf {
+    /// `len` zero bytes.
+    pub fn zeroed(len: usize) -> Self {
+        AlignedBuf { words: vec![0u128; len.div_ceil(16)], len }
+    }
+    /// A copy of `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let mut b = Self::zeroed(bytes.len());
+        b.bytes_mut().copy_from_slice(bytes);
+        b
+    }
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+    /// The bytes, mutably.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
+    }
+}
+
+/// Options for [`Interpreter::with_options`].
+#[derive(Debug, Clone, Default)]
+pub struct InterpreterOptions {
+    /// Give every tensor its own memory, so that every intermediate tensor can be read after
+    /// `invoke` (for per-layer comparison). Uses more memory.
+    pub preserve_all_tensors: bool,
+}
+
+struct Step<'m> {
+    op_index: usize,
+    kernel: Box<dyn Kernel + 'm>,
+}
+
+/// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
+/// as needed.
+pub struct Interpreter<'m> {
+    model: &'m Model,
+    subgraph: usize,
+    shapes: Vec<Vec<usize>>,
+    locs: Vec<Loc>,
+    owned: Vec<AlignedBuf>,
+    arena: AlignedBuf,
+    steps: Vec<Step<'m>>,
+}
+
+impl std::fmt::Debug for Interpreter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("operators_run", &self.steps.len())
+            .field("arena_bytes", &self.arena.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m> Interpreter<'m> {
+    /// Prepares `model` with every builtin kernel of this crate.
+    pub fn new(model: &'m Model) -> Result<Self> {
+        Self::with_options(model, &OpRegistry::with_builtins(), &InterpreterOptions::default())
+    }
+
+    /// Prepares `model` with the kernels of `registry`.
+    pub fn with_registry(model: &'m Model, registry: &OpRegistry) -> Result<Self> {
+        Self::with_options(model, registry, &InterpreterOptions::default())
+    }
+
+    /// Prepares `model` with the kernels of `registry` and the given options.
+    pub fn with_options(model: &'m Model, registry: &OpRegistry, options: &InterpreterOptions) -> Result<Self> {
+        let subgraph = 0;
+        let sg = model.main_subgraph();
+        let mut tensors: Vec<PrepTensor<'m>> = sg
+            .tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| PrepTensor {
+                shape: t.shape.clone(),
+                known: model.tensor_data(subgraph, i).map(Cow::Borrowed),
+            })
+            .collect();
+        for &i in &sg.inputs {
+            tensors[i].known = None;
+        }
+        let mut steps = Vec::new();
+        for (op_index, op) in sg.operators.iter().enumerate() {
+            let code = model.opcode(op);
+            let op_err = |msg: String| Error::Operator { subgraph, op: op_index, opcode: code.name(), msg };
+            let prepare =
+                registry.find(code).ok_or_else(|| op_err("no kernel for this operator in this build".into()))?;
+            for (k, t) in op.outputs.iter().enumerate() {
+                if let Some(t) = t {
+                    if op.inputs.contains(&Some(*t)) {
+                        return Err(op_err(format!("output {k} (tensor {t}) is also an input")));
+                    }
+                    if sg.inputs.contains(t) || tensors[*t].known.is_some() {
+                        return Err(op_err(format!("output {k} (tensor {t}) is a model input or a constant")));
+                    }
+                }
+            }
+            let mut ctx =
+                PrepareContext { model, subgraph, op_index, op, tensors: &mut tensors, folded_outputs: Vec::new() };
+            let mut kernel = prepare(&mut ctx)?;
+            let folded = std::mem::take(&mut ctx.folded_outputs);
+            let n_out = op.outputs.len();
+            if n_out > 0 && folded.len() == n_out && folded.iter().all(Option::is_some) {
+                // The kernel computed its outputs from shapes alone.
+                for (t, v) in op.outputs.iter().zip(folded) {
+                    if let (Some(t), Some(v)) = (t, v) {
+                        tensors[*t].known = Some(Cow::Owned(v));
+                    }
+                }
+                continue;
+            }
+            let all_known = op.inputs.iter().flatten().all(|&t| tensors[t].known.is_some());
+            let has_inputs = op.inputs.iter().flatten().next().is_some();
+            let outputs_are_model_outputs = op.outputs.iter().flatten().any(|t| sg.outputs.contains(t));
+            if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
+                fold(model, op, &mut tensors, kernel.as_mut()).map_err(|e| op_err(format!("while folding: {e}")))?;
+                continue;
+            }
+            steps.push(Step { op_index, kernel });
+        }
+
+        // Materialize constants: borrowed from the file when aligned for their type, else copied.
+        let bytes_base = model.bytes().as_ptr() as usize;
+        let mut owned = Vec::new();
+        let mut locs = vec![Loc::None; tensors.len()];
+        for (i, t) in tensors.iter().enumerate() {
+            match &t.known {
+                Some(Cow::Borrowed(b)) => {
+                    let align = (sg.tensors[i].dtype.bits().unwrap_or(8) / 8).clamp(1, 8) as usize;
+                    let offset = b.as_ptr() as usize - bytes_base;
+                    if (b.as_ptr() as usize).is_multiple_of(align) {
+                        locs[i] = Loc::Model { offset, len: b.len() };
+                    } else {
+                        owned.push(AlignedBuf::from_bytes(b));
+                        locs[i] = Loc::Owned { index: owned.len() - 1 };
+                    }
+                }
+                Some(Cow::Owned(v)) => {
+                    owned.push(AlignedBuf::from_bytes(v));
+                    locs[i] = Loc::Owned { index: owned.len() - 1 };
+                }
+                None => {}
+            }
+        }
+
+        // Lifetimes of the tensors the arena holds, in step numbers.
+        let never = usize::MAX;
+        let mut first = vec![never; tensors.len()];
+        let mut last = vec![0usize; tensors.len()];
+        let touch = |t: usize, s: usize, first: &mut Vec<usize>, last: &mut Vec<usize>| {
+            first[t] = first[t].min(s);
+            last[t] = last[t].max(s);
+        };
+        for &t in &sg.inputs {
+            touch(t, 0, &mut first, &mut last);
+        }
+        for (s, step) in steps.iter().enumerate() {
+            let op = &sg.operators[step.op_index];
+            for &t in op.inputs.iter().chain(&op.outputs).flatten() {
+                if tensors[t].known.is_none() {
+                    touch(t, s, &mut first, &mut last);
+                }
+            }
+        }
+        for &t in &sg.outputs {
+            if tensors[t].known.is_none() {
+                touch(t, 0, &mut first, &mut last);
+                last[t] = never;
+            }
+        }
+        let mut live: Vec<(usize, usize, usize, usize)> = Vec::new(); // (tensor, size, first, last)
+        for t in 0..tensors.len() {
+            if first[t] == never {
+                continue;
+            }
+            let size = tensor_bytes(&sg.tensors[t], &tensors[t].shape).ok_or_else(|| Error::Tensor {
+                subgraph,
+                tensor: t,
+                name: sg.tensors[t].name.clone(),
+                msg: format!("cannot hold a {} tensor of shape {:?}", sg.tensors[t].dtype, tensors[t].shape),
+            })?;
+            let (f, l) = if options.preserve_all_tensors || sg.tensors[t].is_variable {
+                (0, never)
+            } else {
+                (first[t], last[t])
+            };
+            live.push((t, size, f, l));
+        }
+        let (arena_len, offsets) = plan(&live);
+        for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
+            locs[t] = Loc::Arena { offset, len: size };
+        }
+        let shapes = tensors.into_iter().map(|t| t.shape).collect();
+        Ok(Interpreter { model, subgraph, shapes, locs, owned, arena: AlignedBuf::zeroed(arena_len), steps })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+    /// Bytes of the activation arena.
+    pub fn arena_size(&self) -> usize {
+        self.arena.len
+    }
+    /// Number of operators run per invoke (operators folded at prepare time are not counted).
+    pub fn num_steps(&self) -> usize {
+        self.steps.len()
+    }
+    /// Tensor indices of the model's inputs.
+    pub fn inputs(&self) -> &'m [usize] {
+        &self.model.subgraphs()[self.subgraph].inputs
+    }
+    /// Tensor indices of the model's outputs.
+    pub fn outputs(&self) -> &'m [usize] {
+        &self.model.subgraphs()[self.subgraph].outputs
+    }
+    /// Metadata of a tensor.
+    pub fn tensor_info(&self, tensor: usize) -> Result<&'m Tensor> {
+        self.model.subgraphs()[self.subgraph]
+            .tensors
+            .get(tensor)
+            .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
+    }
+    /// The shape of a tensor as prepared.
+    pub fn tensor_shape(&self, tensor: usize) -> Result<&[usize]> {
+        self.shapes
+            .get(tensor)
+            .map(Vec::as_slice)
+            .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
+    }
+    fn io_tensor(&self, list: &[usize], k: usize, what: &str) -> Result<usize> {
+        list.get(k)
+            .copied()
+            .ok_or_else(|| Error::Usage(format!("the model has {} {what}s; there is no {what} {k}", list.len())))
+    }
+    /// The bytes of any tensor (empty for a tensor that no operator materializes).
+    pub fn tensor_bytes(&self, tensor: usize) -> Result<&[u8]> {
+        Ok(match self.locs.get(tensor).ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))? {
+            Loc::None => &[],
+            Loc::Arena { offset, len } => &self.arena.bytes()[*offset..offset + len],
+            Loc::Model { offset, len } => &self.model.bytes()[*offset..offset + len],
+            Loc::Owned { index } => self.owned[*index].bytes(),
+        })
+    }
+    /// Any tensor's values, typed.
+    pub fn tensor<T: Element>(&self, tensor: usize) -> Result<&[T]> {
+        let dt = self.tensor_info(tensor)?.dtype;
+        check_type::<T>(dt, tensor)?;
+        bytemuck::try_cast_slice(self.tensor_bytes(tensor)?).map_err(|e| Error::Usage(format!("tensor {tensor}: {e}")))
+    }
+    /// Input `k`'s bytes, to fill before `invoke`.
+    pub fn input_bytes_mut(&mut self, k: usize) -> Result<&mut [u8]> {
+        let t = self.io_tensor(self.inputs(), k, "input")?;
+        match self.locs[t] {
+            Loc::Arena { offset, len } => Ok(&mut self.arena.bytes_mut()[offset..offset + len]),
+            _ => Ok(&mut []),
+        }
+    }
+    /// Input `k`, typed (an error if `T` is not its element type).
+    pub fn input_mut<T: Element>(&mut self, k: usize) -> Result<&mut [T]> {
+        let t = self.io_tensor(self.inputs(), k, "input")?;
+        check_type::<T>(self.tensor_info(t)?.dtype, t)?;
+        bytemuck::try_cast_slice_mut(self.input_bytes_mut(k)?).map_err(|e| Error::Usage(format!("input {k}: {e}")))
+    }
+    /// Output `k`'s bytes.
+    pub fn output_bytes(&self, k: usize) -> Result<&[u8]> {
+        let t = self.io_tensor(self.outputs(), k, "output")?;
+        self.tensor_bytes(t)
+    }
+    /// Output `k`, typed (an error if `T` is not its element type).
+    pub fn output<T: Element>(&self, k: usize) -> Result<&[T]> {
+        let t = self.io_tensor(self.outputs(), k, "output")?;
+        self.tensor(t)
+    }
+
+    /// Runs every operator once on the current inputs.
+    pub fn invoke(&mut self) -> Result<()> {
+        let sg = &self.model.subgraphs()[self.subgraph];
+        let arena_len = self.arena.len;
+        let arena = self.arena.bytes_mut().as_mut_ptr();
+        for step in &mut self.steps {
+            let op = &sg.operators[step.op_index];
+            let inputs = Inputs {
+                arena,
+                arena_len,
+                model: self.model.bytes(),
+                owned: &self.owned,
+                locs: &self.locs,
+                ids: &op.inputs,
+            };
+            let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+            step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
+                e @ Error::Operator { .. } => e,
+                e => Error::Operator {
+                    subgraph: self.subgraph,
+                    op: step.op_index,
+                    opcode: self.model.opcode(op).name(),
+                    msg: e.to_string(),
+                },
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn check_type<T: Element>(dt: DType, tensor: usize) -> Result<()> {
+    if T::matches(dt) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!("tensor {tensor} is {dt}, not {}", std::any::type_name::<T>())))
+    }
+}
+
+/// Bytes a tensor of `shape` takes, rounded for the arena.
+fn tensor_bytes(t: &Tensor, shape: &[usize]) -> Option<usize> {
+    let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64))?;
+    let b = t.dtype.byte_size(elements)?;
+    usize::try_from(b).ok().filter(|&b| b <= isize::MAX as usize / 2)
+}
+
+/// Greedy first-fit placement, largest tensors first (like TFLite's greedy planner): a tensor
+/// goes at the lowest aligned offset where it overlaps no placed tensor whose lifetime overlaps
+/// its own. Returns the arena size and each tensor's offset, in `live`'s order.
+fn plan(live: &[(usize, usize, usize, usize)]) -> (usize, Vec<usize>) {
+    let mut order: Vec<usize> = (0..live.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(live[i].1), live[i].0));
+    let mut offsets = vec![0usize; live.len()];
+    let mut placed: Vec<usize> = Vec::new();
+    let mut total = 0;
+    for &i in &order {
+        let (_, size, f, l) = live[i];
+        let mut conflicts: Vec<(usize, usize)> = placed
+            .iter()
+            .filter(|&&j| live[j].2 <= l && f <= live[j].3)
+            .map(|&j| (offsets[j], offsets[j] + live[j].1))
+            .collect();
+        conflicts.sort();
+        let mut offset = 0;
+        for (s, e) in conflicts {
+            if offset + size <= s {
+                break;
+            }
+            offset = offset.max(e.div_ceil(ALIGN) * ALIGN);
+        }
+        offsets[i] = offset;
+        total = total.max(offset + size);
+        placed.push(i);
+    }
+    (total.div_ceil(ALIGN) * ALIGN, offsets)
+}
+
+/// Runs a kernel whose inputs are all known, during preparation; its outputs become known.
+fn fold<'m>(
+    model: &'m Model,
+    op: &crate::model::Operator,
+    tensors: &mut [PrepTensor<'m>],
+    kernel: &mut dyn Kernel,
+) -> Result<()> {
+    let sg = model.main_subgraph();
+    let mut owned = Vec::new();
+    let mut locs = vec![Loc::None; tensors.len()];
+    for &t in op.inputs.iter().flatten() {
+        if let Some(k) = &tensors[t].known {
+            owned.push(AlignedBuf::from_bytes(k));
+            locs[t] = Loc::Owned { index: owned.len() - 1 };
+        }
+    }
+    let mut total = 0;
+    let mut out_ranges = Vec::new();
+    for &t in op.outputs.iter().flatten() {
+        let len =
+            tensor_bytes(&sg.tensors[t], &tensors[t].shape).ok_or_else(|| Error::Usage("output too large".into()))?;
+        locs[t] = Loc::Arena { offset: total, len };
+        out_ranges.push((t, total, len));
+        total = (total + len).div_ceil(ALIGN) * ALIGN;
+    }
+    let mut arena = AlignedBuf::zeroed(total);
+    let arena_ptr = arena.bytes_mut().as_mut_ptr();
+    let inputs = Inputs { arena: arena_ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &op.inputs };
+    let mut outputs = Outputs { arena: arena_ptr, arena_len: total, locs: &locs, ids: &op.outputs };
+    kernel.eval(&inputs, &mut outputs)?;
+    for (t, off, len) in out_ranges {
+        tensors[t].known = Some(Cow::Owned(arena.bytes()[off..off + len].to_vec()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan;
+
+    #[test]
+    fn planner_reuses_dead_memory_and_never_overlaps_live_tensors() {
+        // (tensor, size, first, last)
+        let live = [(0, 100, 0, 1), (1, 100, 1, 2), (2, 100, 2, 3), (3, 50, 0, 3)];
+        let (total, off) = plan(&live);
+        for i in 0..live.len() {
+            for j in 0..i {
+                let (a, b) = (live[i], live[j]);
+                let time = a.2 <= b.3 && b.2 <= a.3;
+                let space = off[i] < off[j] + b.1 && off[j] < off[i] + a.1;
+                assert!(!(time && space), "{i} and {j} overlap");
+            }
+            assert_eq!(off[i] % 16, 0);
+        }
+        // Tensors 0 and 2 are never live together: they share memory.
+        assert_eq!(off[0], off[2]);
+        assert!(total < 100 + 100 + 100 + 50);
+    }
+}

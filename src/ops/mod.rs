@@ -1,0 +1,417 @@
+//! Operator kernels and the registry that maps opcodes to them.
+//!
+//! Contract of a kernel (one file per operator):
+//! - `prepare` (a [`PrepareFn`]) gets a [`PrepareContext`]: it validates everything about the
+//!   operator that does not depend on input values (types, shapes, quantization, options),
+//!   computes multipliers, shifts, activation ranges and tables, sets every output's shape, may
+//!   copy or re-lay-out constant weights, and returns a [`Kernel`]. Errors name the operator.
+//! - [`Kernel::eval`] runs the operator on the current inputs: no allocation, and no checks that
+//!   `prepare` could have made. Inputs and outputs come as typed slices ([`Inputs`], [`Outputs`]).
+//! - An operator whose inputs are all known at prepare time (constants, or outputs of such
+//!   operators) is run once during preparation and its outputs become constants; an operator may
+//!   also set its outputs as constants from `prepare` itself (SHAPE does).
+//!
+//! Registering an op is one line in [`OpRegistry::with_builtins`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
+use crate::tflite::{self, BuiltinOperator as B};
+
+pub mod dequantize;
+pub mod fully_connected;
+pub mod quantize;
+pub mod reshape;
+pub mod shape;
+
+/// A prepared operator, ready to run.
+pub trait Kernel: Send {
+    /// Runs the operator: reads `inputs`, writes every output. Must not allocate.
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()>;
+}
+
+/// Prepares an operator: validates it and returns its kernel.
+pub type PrepareFn = Arc<dyn for<'p, 'm> Fn(&mut PrepareContext<'p, 'm>) -> Result<Box<dyn Kernel + 'm>> + Send + Sync>;
+
+/// Maps builtin opcodes and custom op names to kernels.
+#[derive(Clone, Default)]
+pub struct OpRegistry {
+    builtins: HashMap<i32, PrepareFn>,
+    customs: HashMap<String, PrepareFn>,
+}
+
+fn f(p: for<'p, 'm> fn(&mut PrepareContext<'p, 'm>) -> Result<Box<dyn Kernel + 'm>>) -> PrepareFn {
+    Arc::new(p)
+}
+
+impl OpRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every builtin kernel of this crate.
+    pub fn with_builtins() -> Self {
+        let mut r = Self::new();
+        r.add_builtin(B::FULLY_CONNECTED, f(fully_connected::prepare));
+        r.add_builtin(B::QUANTIZE, f(quantize::prepare));
+        r.add_builtin(B::DEQUANTIZE, f(dequantize::prepare));
+        r.add_builtin(B::RESHAPE, f(reshape::prepare_reshape));
+        r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
+        r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
+        r.add_builtin(B::SHAPE, f(shape::prepare));
+        r
+    }
+
+    /// Registers (or replaces) the kernel of a builtin operator.
+    pub fn add_builtin(&mut self, op: tflite::BuiltinOperator, prepare: PrepareFn) {
+        self.builtins.insert(op.0, prepare);
+    }
+
+    /// Registers (or replaces) the kernel of a custom operator, by its name in the model.
+    pub fn add_custom(&mut self, name: impl Into<String>, prepare: PrepareFn) {
+        self.customs.insert(name.into(), prepare);
+    }
+
+    /// The kernel for an operator code, if registered.
+    pub fn find(&self, code: &OperatorCode) -> Option<&PrepareFn> {
+        if code.builtin == B::CUSTOM {
+            self.customs.get(code.custom_name.as_deref()?)
+        } else {
+            self.builtins.get(&code.builtin.0)
+        }
+    }
+
+    /// Whether an operator code has a kernel.
+    pub fn can_run(&self, code: &OperatorCode) -> bool {
+        self.find(code).is_some()
+    }
+}
+
+/// A tensor element type that can be viewed as a slice.
+pub trait Element: bytemuck::Pod + Send + Sync {
+    /// Whether tensors of `dtype` can be viewed as `[Self]`.
+    fn matches(dtype: DType) -> bool;
+}
+
+macro_rules! element {
+    ($t:ty, $($d:ident)|+) => {
+        impl Element for $t {
+            fn matches(dtype: DType) -> bool {
+                matches!(dtype, $(DType::$d)|+)
+            }
+        }
+    };
+}
+element!(i8, Int8);
+element!(u8, UInt8 | Bool);
+element!(i16, Int16);
+element!(u16, UInt16 | Float16 | BFloat16);
+element!(i32, Int32);
+element!(u32, UInt32);
+element!(i64, Int64);
+element!(u64, UInt64);
+element!(f32, Float32);
+element!(f64, Float64);
+
+/// What the interpreter knows about a tensor while preparing.
+pub(crate) struct PrepTensor<'m> {
+    pub shape: Vec<usize>,
+    /// Values known at prepare time: constant data from the file, or a folded result.
+    pub known: Option<Cow<'m, [u8]>>,
+}
+
+/// What a kernel's `prepare` can see and set.
+pub struct PrepareContext<'p, 'm> {
+    pub(crate) model: &'m Model,
+    pub(crate) subgraph: usize,
+    pub(crate) op_index: usize,
+    pub(crate) op: &'m Operator,
+    pub(crate) tensors: &'p mut [PrepTensor<'m>],
+    pub(crate) folded_outputs: Vec<Option<Vec<u8>>>,
+}
+
+impl<'p, 'm> PrepareContext<'p, 'm> {
+    /// An error about this operator.
+    pub fn err(&self, msg: impl Into<String>) -> Error {
+        Error::Operator { subgraph: self.subgraph, op: self.op_index, opcode: self.opcode().name(), msg: msg.into() }
+    }
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+    /// The operator.
+    pub fn op(&self) -> &'m Operator {
+        self.op
+    }
+    /// The operator's index in its subgraph.
+    pub fn op_index(&self) -> usize {
+        self.op_index
+    }
+    /// The operator's code.
+    pub fn opcode(&self) -> &'m OperatorCode {
+        self.model.opcode(self.op)
+    }
+    /// The builtin options table, if it is of type `T`.
+    pub fn options<T: tflite::BuiltinOptionsMember<'m>>(&self) -> Option<T> {
+        self.model.operator_table(self.op).builtin_options_as::<T>()
+    }
+    /// The second builtin options table, if it is of type `T`.
+    pub fn options2<T: tflite::BuiltinOptions2Member<'m>>(&self) -> Option<T> {
+        self.model.operator_table(self.op).builtin_options_2_as::<T>()
+    }
+    /// The custom options bytes.
+    pub fn custom_options(&self) -> Option<&'m [u8]> {
+        self.model.custom_options(self.op)
+    }
+    /// Number of inputs (including omitted optional ones).
+    pub fn num_inputs(&self) -> usize {
+        self.op.inputs.len()
+    }
+    /// Number of outputs.
+    pub fn num_outputs(&self) -> usize {
+        self.op.outputs.len()
+    }
+    /// Checks the number of inputs and outputs.
+    pub fn expect_io(&self, inputs: std::ops::RangeInclusive<usize>, outputs: usize) -> Result<()> {
+        if !inputs.contains(&self.num_inputs()) || self.num_outputs() != outputs {
+            return Err(self.err(format!(
+                "expected {}..={} inputs and {outputs} outputs, got {} and {}",
+                inputs.start(),
+                inputs.end(),
+                self.num_inputs(),
+                self.num_outputs()
+            )));
+        }
+        Ok(())
+    }
+    fn tensor_index(&self, list: &[Option<usize>], k: usize, what: &str) -> Result<usize> {
+        list.get(k).copied().flatten().ok_or_else(|| self.err(format!("{what} {k} is missing")))
+    }
+    /// The tensor index of input `k` (an error if absent).
+    pub fn input_index(&self, k: usize) -> Result<usize> {
+        self.tensor_index(&self.op.inputs, k, "input")
+    }
+    /// The tensor index of output `k`.
+    pub fn output_index(&self, k: usize) -> Result<usize> {
+        self.tensor_index(&self.op.outputs, k, "output")
+    }
+    /// Whether optional input `k` is present.
+    pub fn has_input(&self, k: usize) -> bool {
+        self.op.inputs.get(k).copied().flatten().is_some()
+    }
+    fn meta(&self, t: usize) -> &'m Tensor {
+        &self.model.subgraphs()[self.subgraph].tensors[t]
+    }
+    /// Metadata of input `k`.
+    pub fn input(&self, k: usize) -> Result<&'m Tensor> {
+        Ok(self.meta(self.input_index(k)?))
+    }
+    /// Metadata of output `k`.
+    pub fn output(&self, k: usize) -> Result<&'m Tensor> {
+        Ok(self.meta(self.output_index(k)?))
+    }
+    /// The current shape of input `k`.
+    pub fn input_shape(&self, k: usize) -> Result<&[usize]> {
+        let t = self.input_index(k)?;
+        Ok(&self.tensors[t].shape)
+    }
+    /// The element type of input `k`.
+    pub fn input_dtype(&self, k: usize) -> Result<DType> {
+        Ok(self.input(k)?.dtype)
+    }
+    /// The element type of output `k`.
+    pub fn output_dtype(&self, k: usize) -> Result<DType> {
+        Ok(self.output(k)?.dtype)
+    }
+    /// Sets the shape of output `k`.
+    pub fn set_output_shape(&mut self, k: usize, shape: Vec<usize>) -> Result<()> {
+        let t = self.output_index(k)?;
+        let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+        let dt = self.meta(t).dtype;
+        if elements.and_then(|e| dt.byte_size(e)).is_none_or(|b| b > isize::MAX as u64 / 2) {
+            return Err(self.err(format!("output shape {shape:?} is too large")));
+        }
+        self.tensors[t].shape = shape;
+        Ok(())
+    }
+    /// The current shape of output `k`.
+    pub fn output_shape(&self, k: usize) -> Result<&[usize]> {
+        let t = self.output_index(k)?;
+        Ok(&self.tensors[t].shape)
+    }
+    /// Declares the value of output `k` known now (an output computed from shapes alone). When
+    /// every output of an operator is known, the operator does not run at invoke time.
+    pub fn set_output_value(&mut self, k: usize, bytes: Vec<u8>) -> Result<()> {
+        if self.folded_outputs.len() < self.num_outputs() {
+            self.folded_outputs.resize(self.num_outputs(), None);
+        }
+        self.folded_outputs[k] = Some(bytes);
+        Ok(())
+    }
+    /// The values of input `k` when known at prepare time (constant data), as `[T]`: borrowed from
+    /// the file when aligned, else copied.
+    pub fn input_value<T: Element>(&self, k: usize) -> Result<Option<Cow<'m, [T]>>> {
+        let t = self.input_index(k)?;
+        let dt = self.meta(t).dtype;
+        if !T::matches(dt) {
+            return Err(self.err(format!("input {k} is {dt}, expected {}", std::any::type_name::<T>())));
+        }
+        Ok(match &self.tensors[t].known {
+            None => None,
+            Some(Cow::Borrowed(b)) => Some(cast_cow(b)),
+            Some(Cow::Owned(v)) => Some(Cow::Owned(bytemuck::pod_collect_to_vec(v))),
+        })
+    }
+    /// Like [`Self::input_value`], but an error when the input is not constant.
+    pub fn const_input<T: Element>(&self, k: usize) -> Result<Cow<'m, [T]>> {
+        self.input_value(k)?.ok_or_else(|| self.err(format!("input {k} must be constant")))
+    }
+    /// Quantization of input `k` (an error if absent).
+    pub fn input_quant(&self, k: usize) -> Result<&'m Quantization> {
+        self.input(k)?.quantization.as_ref().ok_or_else(|| self.err(format!("input {k} is not quantized")))
+    }
+    /// Quantization of output `k` (an error if absent).
+    pub fn output_quant(&self, k: usize) -> Result<&'m Quantization> {
+        self.output(k)?.quantization.as_ref().ok_or_else(|| self.err(format!("output {k} is not quantized")))
+    }
+}
+
+/// Per-tensor (scale, zero point) of a quantization; an error for per-channel parameters.
+pub fn per_tensor(ctx: &PrepareContext<'_, '_>, q: &Quantization, what: &str) -> Result<(f32, i32)> {
+    if q.scale.len() != 1 {
+        return Err(ctx.err(format!("{what} must be quantized per tensor")));
+    }
+    let zp = i32::try_from(q.zero_point[0]).map_err(|_| ctx.err(format!("{what} zero point out of range")))?;
+    Ok((q.scale[0], zp))
+}
+
+/// Borrows `bytes` as `[T]` when aligned; copies otherwise.
+pub fn cast_cow<T: Element>(bytes: &[u8]) -> Cow<'_, [T]> {
+    match bytemuck::try_cast_slice(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(bytemuck::pod_collect_to_vec(bytes)),
+    }
+}
+
+/// Where a tensor's bytes live while running.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Loc {
+    /// Not materialized (an omitted optional tensor, or one no operator uses).
+    None,
+    /// In the arena at this byte offset.
+    Arena { offset: usize, len: usize },
+    /// Constant data in the model file.
+    Model { offset: usize, len: usize },
+    /// A constant copy or folded value owned by the interpreter.
+    Owned { index: usize },
+}
+
+/// The inputs of the operator being run.
+pub struct Inputs<'a> {
+    pub(crate) arena: *const u8,
+    pub(crate) arena_len: usize,
+    pub(crate) model: &'a [u8],
+    pub(crate) owned: &'a [crate::interpreter::AlignedBuf],
+    pub(crate) locs: &'a [Loc],
+    pub(crate) ids: &'a [Option<usize>],
+}
+
+impl<'a> Inputs<'a> {
+    /// Number of inputs.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// True when the operator has no inputs.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// The bytes of input `k` (empty for an omitted optional input).
+    pub fn bytes(&self, k: usize) -> &'a [u8] {
+        let Some(Some(t)) = self.ids.get(k) else { return &[] };
+        match self.locs.get(*t) {
+            Some(Loc::Arena { offset, len }) if offset + len <= self.arena_len => {
+                // SAFETY: the planner placed this tensor inside the arena (checked just above)
+                // and guaranteed that no output of the running operator overlaps it; the arena
+                // is not resized or otherwise borrowed while an operator runs.
+                unsafe { std::slice::from_raw_parts(self.arena.add(*offset), *len) }
+            }
+            Some(Loc::Model { offset, len }) => self.model.get(*offset..offset + len).unwrap_or(&[]),
+            Some(Loc::Owned { index }) => self.owned.get(*index).map_or(&[], |b| b.bytes()),
+            _ => &[],
+        }
+    }
+    /// Input `k` as `[T]`. Its type was checked at prepare; a misaligned or mistyped view is an error.
+    pub fn get<T: Element>(&self, k: usize) -> Result<&'a [T]> {
+        bytemuck::try_cast_slice(self.bytes(k))
+            .map_err(|e| Error::Usage(format!("input {k} as {}: {e}", std::any::type_name::<T>())))
+    }
+}
+
+/// The outputs of the operator being run.
+pub struct Outputs<'a> {
+    pub(crate) arena: *mut u8,
+    pub(crate) arena_len: usize,
+    pub(crate) locs: &'a [Loc],
+    pub(crate) ids: &'a [Option<usize>],
+}
+
+impl Outputs<'_> {
+    /// Number of outputs.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// True when the operator has no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// The bytes of output `k` (empty for an omitted optional output).
+    pub fn bytes(&mut self, k: usize) -> &mut [u8] {
+        let Some(Some(t)) = self.ids.get(k) else { return &mut [] };
+        match self.locs.get(*t) {
+            Some(Loc::Arena { offset, len }) if offset + len <= self.arena_len => {
+                // SAFETY: inside the arena (checked above); the planner guarantees no other
+                // output or input of the running operator overlaps this range, and `&mut self`
+                // ensures one output slice is borrowed at a time.
+                unsafe { std::slice::from_raw_parts_mut(self.arena.add(*offset), *len) }
+            }
+            _ => &mut [],
+        }
+    }
+    /// Output `k` as `[T]`.
+    pub fn get<T: Element>(&mut self, k: usize) -> Result<&mut [T]> {
+        bytemuck::try_cast_slice_mut(self.bytes(k))
+            .map_err(|e| Error::Usage(format!("output {k} as {}: {e}", std::any::type_name::<T>())))
+    }
+}
+
+/// Runs a kernel on raw input bytes, for the kernels' unit tests: returns each output's bytes.
+#[cfg(test)]
+pub(crate) fn run_kernel(kernel: &mut dyn Kernel, inputs: &[&[u8]], output_sizes: &[usize]) -> Result<Vec<Vec<u8>>> {
+    use crate::interpreter::AlignedBuf;
+    let owned: Vec<AlignedBuf> = inputs.iter().map(|b| AlignedBuf::from_bytes(b)).collect();
+    let mut locs: Vec<Loc> = (0..inputs.len()).map(|index| Loc::Owned { index }).collect();
+    let mut offset = 0;
+    for &len in output_sizes {
+        locs.push(Loc::Arena { offset, len });
+        offset = (offset + len).div_ceil(16) * 16;
+    }
+    let mut arena = AlignedBuf::zeroed(offset);
+    let ptr = arena.bytes_mut().as_mut_ptr();
+    let in_ids: Vec<Option<usize>> = (0..inputs.len()).map(Some).collect();
+    let out_ids: Vec<Option<usize>> = (inputs.len()..inputs.len() + output_sizes.len()).map(Some).collect();
+    let ins = Inputs { arena: ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &in_ids };
+    let mut outs = Outputs { arena: ptr, arena_len: offset, locs: &locs, ids: &out_ids };
+    kernel.eval(&ins, &mut outs)?;
+    Ok(locs[inputs.len()..]
+        .iter()
+        .map(|l| match l {
+            Loc::Arena { offset, len } => arena.bytes()[*offset..offset + len].to_vec(),
+            _ => Vec::new(),
+        })
+        .collect())
+}
