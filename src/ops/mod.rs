@@ -24,6 +24,7 @@ use crate::tflite::{self, BuiltinOperator as B};
 
 pub mod dequantize;
 pub mod fully_connected;
+pub mod padding;
 pub mod quantize;
 pub mod reshape;
 pub mod shape;
