@@ -14,7 +14,8 @@ use qlite::{Interpreter, Model, runner};
 fn check(model: &Path, inputs: &[PathBuf], expected: &[PathBuf]) -> Result<Vec<String>, String> {
     let m = Model::from_file(model).map_err(|e| e.to_string())?;
     let mut interp = Interpreter::new(&m).map_err(|e| e.to_string())?;
-    let arrays: Vec<Array> = inputs.iter().map(|p| npy::read(p)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let arrays: Vec<Array> =
+        inputs.iter().map(|p| npy::read(p)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     let (arrays, cases, _) = runner::prepare_inputs(&interp, arrays).map_err(|e| e.to_string())?;
     let outputs = runner::run_cases(&mut interp, &arrays, cases).map_err(|e| e.to_string())?;
     if outputs.len() != expected.len() {
@@ -25,7 +26,10 @@ fn check(model: &Path, inputs: &[PathBuf], expected: &[PathBuf]) -> Result<Vec<S
         let want = npy::read(want).map_err(|e| e.to_string())?;
         let c = runner::compare(got, &want, None).map_err(|e| format!("output {k}: {e}"))?;
         if c.differing > 0 {
-            bad.push(format!("output {k}: {} of {} differ, max {} steps/ULP at {:?}", c.differing, c.elements, c.max_steps, c.worst_index));
+            bad.push(format!(
+                "output {k}: {} of {} differ, max {} steps/ULP at {:?}",
+                c.differing, c.elements, c.max_steps, c.worst_index
+            ));
         }
     }
     Ok(bad)
@@ -70,4 +74,34 @@ fn project_models_match_tflite_reference() {
     let mut cases = cases_in(&dir, "in", "ref");
     cases.extend(cases_in(&dir.join("golden"), "in", "ref"));
     run_all(cases, 4);
+}
+
+/// The real models beside the repository (`../shared/real-models`, not part of it): every one
+/// whose operators this build runs must give TFLite's reference outputs (`NAME.ref<k>.npy`); the
+/// ones TFLite cannot run (person_detect, keyword_scrambled_8bit) must give TFLite Micro's
+/// (`NAME.tflm<k>.npy` for `NAME.tflm_in<k>.npy`).
+#[test]
+fn real_models_match_their_recorded_outputs() {
+    let Some(dir) = common::real_models_dir() else {
+        assert!(std::env::var_os("CI").is_none(), "CI runs with ../shared/real-models beside the repository");
+        println!("SKIPPED: ../shared/real-models is not present");
+        return;
+    };
+    let registry = qlite::OpRegistry::with_builtins();
+    let mut cases = cases_in(&dir, "in", "ref");
+    let with_ref: Vec<PathBuf> = cases.iter().map(|c| c.0.clone()).collect();
+    cases.extend(cases_in(&dir, "tflm_in", "tflm").into_iter().filter(|c| !with_ref.contains(&c.0)));
+    let mut runnable = Vec::new();
+    for c in cases {
+        let m = Model::from_file(&c.0).unwrap();
+        let missing: std::collections::BTreeSet<String> =
+            m.operator_codes().iter().filter(|o| !registry.can_run(o)).map(|o| o.name()).collect();
+        if missing.is_empty() {
+            runnable.push(c);
+        } else {
+            let missing: Vec<String> = missing.into_iter().collect();
+            println!("not checked (this build has no kernel for {}): {}", missing.join(", "), c.0.display());
+        }
+    }
+    run_all(runnable, 2);
 }
