@@ -74,6 +74,71 @@ fn op_summary(model: &Model, can_run: CanRun<'_>) -> (BTreeMap<String, usize>, V
     (counts, unsupported)
 }
 
+/// Which of the converter's quantization modes a model uses: `float32`, `float16` (float16
+/// weights dequantized to float32), `dynamic-range` (float activations, int8 weights), `int8`,
+/// `int16x8` (int16 activations, int8 weights), `uint8` (legacy), or `mixed` (several).
+///
+/// Decided by the operators with weights (FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D,
+/// TRANSPOSE_CONV, BATCH_MATMUL, EMBEDDING_LOOKUP): the type of their activation input and of their
+/// weights; a DEQUANTIZE of a float16 constant marks float16. Models without such operators are
+/// classified by the types of their quantized activations. Float inputs and outputs around an
+/// int8 graph (QUANTIZE/DEQUANTIZE at the edges) do not make it mixed.
+pub fn quantization_mode(model: &Model) -> &'static str {
+    use crate::dtype::DType;
+    use crate::tflite::BuiltinOperator as B;
+    let sg = model.main_subgraph();
+    let mut modes = std::collections::BTreeSet::new();
+    let dtype = |t: Option<usize>| t.map(|t| sg.tensors[t].dtype);
+    for op in &sg.operators {
+        let code = model.opcode(op).builtin;
+        let (act, w) = match code {
+            B::FULLY_CONNECTED | B::CONV_2D | B::DEPTHWISE_CONV_2D | B::BATCH_MATMUL => {
+                (op.inputs.first().copied().flatten(), op.inputs.get(1).copied().flatten())
+            }
+            B::TRANSPOSE_CONV => (op.inputs.get(2).copied().flatten(), op.inputs.get(1).copied().flatten()),
+            B::EMBEDDING_LOOKUP => (None, op.inputs.get(1).copied().flatten()),
+            B::DEQUANTIZE => {
+                let i = op.inputs.first().copied().flatten();
+                if dtype(i) == Some(DType::Float16) && i.is_some_and(|t| sg.tensors[t].is_constant()) {
+                    modes.insert("float16");
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let w_dtype = dtype(w);
+        modes.insert(match (dtype(act), w_dtype) {
+            (Some(DType::Int16), _) => "int16x8",
+            (Some(DType::Int8), _) => "int8",
+            (Some(DType::UInt8), _) => "uint8",
+            (_, Some(DType::Int8 | DType::UInt8 | DType::Int4)) => "dynamic-range",
+            (_, Some(DType::Float16)) => "float16",
+            _ => {
+                // Float weights: a float model, unless they come from a float16 DEQUANTIZE.
+                if modes.contains("float16") { "float16" } else { "float32" }
+            }
+        });
+    }
+    if modes.contains("float16") {
+        modes.remove("float32");
+    }
+    if modes.is_empty() {
+        for t in sg.tensors.iter().filter(|t| !t.is_constant() && t.quantization.is_some()) {
+            match t.dtype {
+                DType::Int8 => modes.insert("int8"),
+                DType::Int16 => modes.insert("int16x8"),
+                DType::UInt8 => modes.insert("uint8"),
+                _ => false,
+            };
+        }
+    }
+    match modes.len() {
+        0 => "float32",
+        1 => modes.into_iter().next().unwrap_or("float32"),
+        _ => "mixed",
+    }
+}
+
 /// The JSON report.
 pub fn to_json(model: &Model, can_run: CanRun<'_>) -> Json {
     let sg = model.main_subgraph();
@@ -151,6 +216,7 @@ pub fn to_json(model: &Model, can_run: CanRun<'_>) -> Json {
             "model",
             Json::obj([
                 ("version", Json::Int(model.version() as i64)),
+                ("mode", Json::Str(quantization_mode(model).to_string())),
                 ("description", model.description().map_or(Json::Null, |d| Json::Str(d.to_string()))),
                 ("bytes", Json::Int(model.bytes().len() as i64)),
                 ("buffers", Json::Int(model.num_buffers() as i64)),
@@ -215,6 +281,7 @@ pub fn to_text(model: &Model, can_run: CanRun<'_>, show_tensors: bool) -> String
         sg.operators.len(),
         fmt_bytes(weights)
     );
+    let _ = writeln!(o, "quantization mode: {}", quantization_mode(model));
     if let Some(d) = model.description() {
         let _ = writeln!(o, "description: {d}");
     }
