@@ -109,6 +109,18 @@ pub fn rdbpot(x: i32, exponent: i32) -> i32 {
     (x >> exponent) + (remainder > threshold) as i32
 }
 
+/// x / 2^exponent on int64, rounded half away from zero the way TFLite's integer bilinear resize
+/// does it (`ResizeBilinearInteger`, double-rounding build): `(x + (x > 0 ? 2^(e−1) : −2^(e−1))) / 2^e`
+/// with C's truncating division. `exponent` must be in 1..=62; `x` must leave room for the nudge
+/// (|x| ≤ 2^62), which callers guarantee.
+#[inline]
+pub fn div_pot_round_half_away_i64(x: i64, exponent: u32) -> i64 {
+    debug_assert!((1..=62).contains(&exponent));
+    let half = 1i64 << (exponent - 1);
+    let nudge = if x > 0 { half } else { -half };
+    (x + nudge) / (1i64 << exponent)
+}
+
 /// gemmlowp `RoundingDivideByPOT` on int16.
 #[inline]
 pub fn rdbpot16(x: i16, exponent: i32) -> i16 {
@@ -272,6 +284,24 @@ mod tests {
         assert_eq!(rdbpot(-(1 << 30), 31), -1); // −0.5 → −1
         assert_eq!(rdbpot((1 << 30) - 1, 31), 0);
         assert_eq!(rdbpot16(-6, 2), -2);
+    }
+
+    #[test]
+    fn div_pot_round_half_away_i64_ties_and_signs() {
+        let e = 20;
+        let one = 1i64 << e;
+        assert_eq!(div_pot_round_half_away_i64(0, e), 0);
+        assert_eq!(div_pot_round_half_away_i64(one / 2, e), 1); // +0.5 → 1
+        assert_eq!(div_pot_round_half_away_i64(-one / 2, e), -1); // −0.5 → −1
+        assert_eq!(div_pot_round_half_away_i64(one / 2 - 1, e), 0);
+        assert_eq!(div_pot_round_half_away_i64(-one / 2 + 1, e), 0);
+        assert_eq!(div_pot_round_half_away_i64(3 * one / 2, e), 2); // 1.5 → 2
+        assert_eq!(div_pot_round_half_away_i64(-3 * one / 2, e), -2);
+        assert_eq!(div_pot_round_half_away_i64(127 * one, e), 127);
+        assert_eq!(div_pot_round_half_away_i64(-128 * one, e), -128);
+        assert_eq!(div_pot_round_half_away_i64(-128 * one - one / 2 + 1, e), -128);
+        assert_eq!(div_pot_round_half_away_i64(5, 1), 3);
+        assert_eq!(div_pot_round_half_away_i64(-5, 1), -3);
     }
 
     #[test]

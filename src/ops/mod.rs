@@ -27,7 +27,9 @@ pub mod fully_connected;
 pub mod padding;
 pub mod quantize;
 pub mod reshape;
+pub mod resize;
 pub mod shape;
+pub mod space_to_batch;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +67,10 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::RESIZE_BILINEAR, f(resize::prepare_bilinear));
+        r.add_builtin(B::RESIZE_NEAREST_NEIGHBOR, f(resize::prepare_nearest));
+        r.add_builtin(B::SPACE_TO_BATCH_ND, f(space_to_batch::prepare_space_to_batch));
+        r.add_builtin(B::BATCH_TO_SPACE_ND, f(space_to_batch::prepare_batch_to_space));
         r
     }
 
