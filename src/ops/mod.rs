@@ -22,12 +22,16 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod arg_max;
 pub mod dequantize;
 pub mod fully_connected;
 pub mod padding;
+pub mod pooling;
 pub mod quantize;
+pub mod reduce;
 pub mod reshape;
 pub mod shape;
+pub mod softmax;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +69,15 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::AVERAGE_POOL_2D, f(pooling::prepare_average));
+        r.add_builtin(B::MAX_POOL_2D, f(pooling::prepare_max));
+        r.add_builtin(B::MEAN, f(reduce::prepare_mean));
+        r.add_builtin(B::SUM, f(reduce::prepare_sum));
+        r.add_builtin(B::REDUCE_MAX, f(reduce::prepare_max));
+        r.add_builtin(B::REDUCE_MIN, f(reduce::prepare_min));
+        r.add_builtin(B::SOFTMAX, f(softmax::prepare));
+        r.add_builtin(B::ARG_MAX, f(arg_max::prepare_arg_max));
+        r.add_builtin(B::ARG_MIN, f(arg_max::prepare_arg_min));
         r
     }
 
