@@ -36,6 +36,7 @@ N_CASES = 3
 TYPES = {
     np.dtype(np.float32): s.TensorType.FLOAT32,
     np.dtype(np.int8): s.TensorType.INT8,
+    np.dtype(np.int16): s.TensorType.INT16,
     np.dtype(np.uint8): s.TensorType.UINT8,
     np.dtype(np.int32): s.TensorType.INT32,
     np.dtype(np.int64): s.TensorType.INT64,
@@ -239,11 +240,14 @@ def gen_softmax(rng):
             break
     qi = (s_in, int(rng.integers(-128, 128))) if dtype == np.int8 else None
     qo = (1.0 / 256, -128) if dtype == np.int8 else None
+    out_dtype = dtype
+    if dtype == np.int8 and rng.random() < 0.2:  # int8 → int16 (as in keyword_scrambled_8bit)
+        out_dtype, qo = np.int16, (1.0 / 65536, -32768)
     o = s.SoftmaxOptionsT()
     o.beta = beta
     x = T(shape, dtype, qi)
-    y = T(shape, dtype, qo)
-    desc = f"SOFTMAX {dtype.__name__} in {shape} beta {beta} q {qi}"
+    y = T(shape, out_dtype, qo)
+    desc = f"SOFTMAX {dtype.__name__}->{np.dtype(out_dtype).name} in {shape} beta {beta} q {qi}"
     return s.BuiltinOperator.SOFTMAX, s.BuiltinOptions.SoftmaxOptions, o, [x], y, desc
 
 

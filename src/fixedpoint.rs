@@ -58,10 +58,7 @@ pub fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     let x3 = srdhm(x2, x);
     let x4 = srdhm(x2, x2);
     let x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2);
-    let poly = saturating_rounding_multiply_by_pot(
-        srdhm(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2),
-        -1,
-    );
+    let poly = saturating_rounding_multiply_by_pot(srdhm(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2), -1);
     CONSTANT_TERM.wrapping_add(srdhm(CONSTANT_TERM, x.wrapping_add(poly)))
 }
 
@@ -74,8 +71,11 @@ pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
     let one_quarter = 1i32 << (fractional_bits - 2);
     let mask = one_quarter - 1;
     let a_mod_quarter_minus_one_quarter = (a & mask).wrapping_sub(one_quarter);
-    let mut result =
-        exp_on_interval_between_negative_one_quarter_and_0_excl(rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0));
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(rescale(
+        a_mod_quarter_minus_one_quarter,
+        integer_bits,
+        0,
+    ));
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
     // exp(−2^e) in Q0.31 for e = −2..=4.
     const BARREL: [(i32, i32); 7] = [

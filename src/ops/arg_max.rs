@@ -161,12 +161,8 @@ impl<T: Key, I: Index> Kernel for ArgMinMax<T, I> {
 fn make<'m, T: Key + 'm>(g: (usize, usize, usize), is_max: bool, out: DType) -> Option<Box<dyn Kernel + 'm>> {
     let (outer, axis_size, inner) = g;
     Some(match out {
-        DType::Int32 => {
-            Box::new(ArgMinMax::<T, i32> { outer, axis_size, inner, is_max, _t: std::marker::PhantomData })
-        }
-        DType::Int64 => {
-            Box::new(ArgMinMax::<T, i64> { outer, axis_size, inner, is_max, _t: std::marker::PhantomData })
-        }
+        DType::Int32 => Box::new(ArgMinMax::<T, i32> { outer, axis_size, inner, is_max, _t: std::marker::PhantomData }),
+        DType::Int64 => Box::new(ArgMinMax::<T, i64> { outer, axis_size, inner, is_max, _t: std::marker::PhantomData }),
         _ => return None,
     })
 }
@@ -282,7 +278,10 @@ mod tests {
         // The leftover continues from the NaN: 4 replaces it although 9 is larger.
         assert_eq!((vmax(&[n, 1.0, 2.0, 9.0, 4.0]), vmin(&[n, 5.0, 2.0, 3.0, 4.0])), (4, 4));
         // Full blocks update their lanes NaN-aware.
-        assert_eq!((vmax(&[n, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]), vmin(&[8.0, n, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])), (7, 2));
+        assert_eq!(
+            (vmax(&[n, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]), vmin(&[8.0, n, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])),
+            (7, 2)
+        );
         // Through the kernel: inner 1 uses the vector path, inner > 1 the NaN-aware reference.
         let mut k = ArgMinMax::<f32, i32> { outer: 1, axis_size: 4, inner: 1, is_max: true, _t: Default::default() };
         assert_eq!(run(&mut k, &[n, 1.0, n, 3.0], 1), vec![0]);

@@ -64,9 +64,8 @@ impl Geometry {
                     let x1 = (origin_x + g.filter_w as isize).clamp(0, g.in_w as isize) as usize;
                     for c in 0..g.depth {
                         let out_index = ((b * g.out_h + oy) * g.out_w + ox) * g.depth + c;
-                        let mut window = (y0..y1).flat_map(move |y| {
-                            (x0..x1).map(move |x| ((b * g.in_h + y) * g.in_w + x) * g.depth + c)
-                        });
+                        let mut window = (y0..y1)
+                            .flat_map(move |y| (x0..x1).map(move |x| ((b * g.in_h + y) * g.in_w + x) * g.depth + c));
                         f(out_index, &mut window);
                     }
                 }
@@ -191,9 +190,13 @@ fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
     let (ti, to) = (ctx.input_dtype(0)?, ctx.output_dtype(0)?);
     match (ti, to) {
         (DType::Int8, DType::Int8) => {
-            per_tensor(ctx, ctx.input_quant(0)?, "input")?;
-            let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-            let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
+            // Without a fused activation the quantization is not used at all.
+            let (act_min, act_max) = if act == tflite::ActivationFunctionType::NONE {
+                (-128, 127)
+            } else {
+                let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+                arith::activation_range_quantized(act, s_out, zp_out, -128, 127)
+            };
             Ok(Box::new(Int8Pool { kind, g, act_min, act_max }))
         }
         (DType::Float32, DType::Float32) => {

@@ -266,11 +266,8 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
     let in_shape = ctx.input_shape(0)?.to_vec();
     let rank = in_shape.len();
     // A zero-element axes tensor has no data to be constant with: it means "no axes".
-    let axis_values = if ctx.input_shape(1)?.contains(&0) {
-        std::borrow::Cow::Owned(Vec::new())
-    } else {
-        ctx.const_input::<i32>(1)?
-    };
+    let axis_values =
+        if ctx.input_shape(1)?.contains(&0) { std::borrow::Cow::Owned(Vec::new()) } else { ctx.const_input::<i32>(1)? };
     let mut axes: Vec<usize> = Vec::new();
     if rank > 0 {
         for &a in axis_values.iter() {
@@ -296,21 +293,22 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
             let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
             let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
             let (m, s) = arith::quantize_multiplier(s_in as f64 / s_out as f64);
-            let (multiplier, shift) = if op == Op::Mean && plan.n > 0 {
-                arith::mean_multiplier(m, s, plan.n as u64)
-            } else {
-                (m, s)
-            };
+            let (multiplier, shift) =
+                if op == Op::Mean && plan.n > 0 { arith::mean_multiplier(m, s, plan.n as u64) } else { (m, s) };
             let as_uint8 = op == Op::Sum;
             Box::new(Int8MeanSum { plan, as_uint8, acc: vec![0; out_len], zp_in, zp_out, multiplier, shift })
         }
         (DType::Int8, Op::Max | Op::Min) => {
-            let qi = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
-            let qo = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+            // Unquantized int8 compares as scale 0, zero point 0 (TFLite's default params).
+            let params = |q: Option<&crate::model::Quantization>, what: &str| -> Result<(f32, i32)> {
+                q.map_or(Ok((0.0, 0)), |q| per_tensor(ctx, q, what))
+            };
+            let qi = params(ctx.input(0)?.quantization.as_ref(), "input")?;
+            let qo = params(ctx.output(0)?.quantization.as_ref(), "output")?;
             if qi != qo {
-                return Err(ctx.err(format!(
-                    "input quantization {qi:?} and output quantization {qo:?} must be identical"
-                )));
+                return Err(
+                    ctx.err(format!("input quantization {qi:?} and output quantization {qo:?} must be identical"))
+                );
             }
             Box::new(Generic::<i8> { plan, op, _t: std::marker::PhantomData })
         }

@@ -1,14 +1,17 @@
-//! SOFTMAX over the last dimension (int8 → int8 and float32).
+//! SOFTMAX over the last dimension (int8 → int8, int8 → int16 and float32).
 //!
-//! int8 (TFLite reference, `reference_ops::Softmax<int8_t, int8_t>` with the gemmlowp fixed-point
-//! math of [`crate::fixedpoint`]): the output must have zero point −128 and scale 1/256 (within
-//! 0.001/256, as TFLite checks). Prepare: `(M, shift, diff_min) =
+//! int8 (TFLite reference, `reference_ops::Softmax<int8_t, OutT>` with the gemmlowp fixed-point
+//! math of [`crate::fixedpoint`]): an int8 output must have zero point −128 and scale 1/256
+//! (within 0.001/256, as TFLite checks); an int16 output (as in keyword_scrambled_8bit) is not
+//! checked by TFLite and is written as if its zero point were −32768 and its scale 1/65536.
+//! Prepare: `(M, shift, diff_min) =
 //! softmax_input_scaling(β, s_in, 5)`. Per row, with `max` the row's largest q and d = q − max:
 //! - for d ≥ diff_min: `z = MBQM(d, M, shift)` (Q5.26), `e = exp_on_negative_values(z)` (Q0.31),
 //!   `sum += RDBPOT(e, 12)` (Q12.19, wrapping int32);
-//! - `(recip, nbo) = GetReciprocal(sum, 12)`, `exponent = nbo + 23`;
-//! - out = `clamp(RDBPOT(SRDHM(recip, e), exponent) − 128, −128, 127)` for d ≥ diff_min, −128
-//!   otherwise.
+//! - `(recip, nbo) = GetReciprocal(sum, 12)`, `exponent = nbo + 31 − bits(OutT)` (23 for int8,
+//!   15 for int16);
+//! - out = `clamp(RDBPOT(SRDHM(recip, e), exponent) + OutT::MIN, OutT::MIN, OutT::MAX)` for
+//!   d ≥ diff_min, `OutT::MIN` otherwise.
 //!
 //! Where TFLite aborts and qlite still computes (documented, deliberate):
 //! - β·s_in·2²⁶ ≤ 1 (e.g. a tiny input scale): TFLite's `QuantizeMultiplierGreaterThanOne` aborts
@@ -16,8 +19,9 @@
 //!   difference admitted (see [`crate::fixedpoint::softmax_input_scaling`]). For shift ≥ 0 MBQM
 //!   is exactly TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne`.
 //! - A row whose sum of exponentials reaches 2²⁸ in Q12.19 (about 512 elements equal to the
-//!   row's maximum) makes `exponent` exceed 31 and TFLite's `TFLITE_CHECK` abort; qlite divides
-//!   by that power of two anyway ([`crate::fixedpoint::rdbpot_any`]), giving −128 or −127.
+//!   row's maximum) makes the int8 `exponent` exceed 31 and TFLite's `TFLITE_CHECK` abort; qlite
+//!   divides by that power of two anyway ([`crate::fixedpoint::rdbpot_any`]), giving −128 or
+//!   −127.
 //! - β ≤ 0 is computed with the same formulas (a negative multiplier).
 //!
 //! float32 (`reference_ops::Softmax`): per row, `max` starts at `f32::MIN` and takes x when
@@ -36,7 +40,32 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 /// Q12.19 sum of exponentials.
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
-struct Int8Softmax {
+/// Output element of the integer softmax.
+trait SoftmaxOut: super::Element + Copy {
+    const BITS: i32;
+    const MIN: i32;
+    const MAX: i32;
+    fn from_i32(v: i32) -> Self;
+}
+impl SoftmaxOut for i8 {
+    const BITS: i32 = 8;
+    const MIN: i32 = i8::MIN as i32;
+    const MAX: i32 = i8::MAX as i32;
+    fn from_i32(v: i32) -> Self {
+        v as i8
+    }
+}
+impl SoftmaxOut for i16 {
+    const BITS: i32 = 16;
+    const MIN: i32 = i16::MIN as i32;
+    const MAX: i32 = i16::MAX as i32;
+    fn from_i32(v: i32) -> Self {
+        v as i16
+    }
+}
+
+struct Int8Softmax<O> {
+    _o: std::marker::PhantomData<O>,
     outer: usize,
     depth: usize,
     multiplier: i32,
@@ -44,7 +73,7 @@ struct Int8Softmax {
     diff_min: i32,
 }
 
-impl Int8Softmax {
+impl<O> Int8Softmax<O> {
     #[inline]
     fn exp_of(&self, diff: i32) -> i32 {
         let scaled = arith::mbqm(diff, self.multiplier, self.shift);
@@ -52,10 +81,10 @@ impl Int8Softmax {
     }
 }
 
-impl Kernel for Int8Softmax {
+impl<O: SoftmaxOut> Kernel for Int8Softmax<O> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
+        let out = outputs.get::<O>(0)?;
         if self.depth == 0 {
             return Ok(());
         }
@@ -70,16 +99,16 @@ impl Kernel for Int8Softmax {
                 }
             }
             let (recip, num_bits_over_unit) = fixedpoint::get_reciprocal(sum, ACCUMULATION_INTEGER_BITS);
-            let exponent = num_bits_over_unit + 31 - 8;
+            let exponent = num_bits_over_unit + 31 - O::BITS;
             for (o, &v) in orow.iter_mut().zip(row) {
                 let diff = v as i32 - max;
-                *o = if diff >= self.diff_min {
+                *o = O::from_i32(if diff >= self.diff_min {
                     let e = self.exp_of(diff);
                     let unsat = fixedpoint::rdbpot_any(arith::srdhm(recip, e), exponent);
-                    unsat.wrapping_add(-128).clamp(-128, 127) as i8
+                    unsat.wrapping_add(O::MIN).clamp(O::MIN, O::MAX)
                 } else {
-                    -128
-                };
+                    O::MIN
+                });
             }
         }
         Ok(())
@@ -138,7 +167,13 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             }
             let (multiplier, shift, diff_min) =
                 fixedpoint::softmax_input_scaling(beta as f64, s_in as f64, SCALED_DIFF_INTEGER_BITS);
-            Ok(Box::new(Int8Softmax { outer, depth, multiplier, shift, diff_min }))
+            Ok(Box::new(Int8Softmax::<i8> { _o: Default::default(), outer, depth, multiplier, shift, diff_min }))
+        }
+        (DType::Int8, DType::Int16) => {
+            let (s_in, _) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+            let (multiplier, shift, diff_min) =
+                fixedpoint::softmax_input_scaling(beta as f64, s_in as f64, SCALED_DIFF_INTEGER_BITS);
+            Ok(Box::new(Int8Softmax::<i16> { _o: Default::default(), outer, depth, multiplier, shift, diff_min }))
         }
         (DType::Float32, DType::Float32) => Ok(Box::new(FloatSoftmax { outer, depth, beta })),
         _ => Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
@@ -150,9 +185,9 @@ mod tests {
     use super::*;
     use crate::ops::run_kernel;
 
-    fn int8(beta: f64, s_in: f64, depth: usize) -> Int8Softmax {
+    fn int8(beta: f64, s_in: f64, depth: usize) -> Int8Softmax<i8> {
         let (multiplier, shift, diff_min) = fixedpoint::softmax_input_scaling(beta, s_in, 5);
-        Int8Softmax { outer: 1, depth, multiplier, shift, diff_min }
+        Int8Softmax { _o: Default::default(), outer: 1, depth, multiplier, shift, diff_min }
     }
 
     fn run(k: &mut dyn Kernel, x: &[i8]) -> Vec<i8> {
@@ -202,6 +237,19 @@ mod tests {
         // 256 rounds to 0 → −128.
         let mut k = int8(1.0, 0.1, 600);
         assert_eq!(run(&mut k, &[1; 600]), vec![-128; 600]);
+    }
+
+    #[test]
+    fn int16_output() {
+        // Four equal inputs: 0.25·65536 = 16384 → 16384 − 32768 = −16384 (exponent 17: SRDHM ≈
+        // 2^31 − 2, / 2^17 = 16383.99998 → 16384). One element: 65536 − 32768 saturates.
+        let (multiplier, shift, diff_min) = fixedpoint::softmax_input_scaling(1.0, 0.1, 5);
+        let mut k = Int8Softmax::<i16> { _o: Default::default(), outer: 2, depth: 4, multiplier, shift, diff_min };
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&[5i8, 5, 5, 5, 127, -128, -128, -128])], &[16]).unwrap();
+        assert_eq!(
+            bytemuck::cast_slice::<u8, i16>(&out[0]),
+            &[-16384, -16384, -16384, -16384, 32767, -32768, -32768, -32768]
+        );
     }
 
     #[test]
