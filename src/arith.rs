@@ -166,6 +166,25 @@ pub fn mbqm_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
     (v >> total_shift) as i32
 }
 
+/// The rounded average of integer pooling (`reference_integer_ops::AveragePool`):
+/// `sum > 0 ? (sum + n/2)/n : (sum − n/2)/n` with truncating division, i.e. sum/n rounded half
+/// away from zero. `count` must be > 0.
+#[inline]
+pub fn rounded_average(sum: i64, count: i64) -> i64 {
+    if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count }
+}
+
+/// The multiplier of a quantized MEAN over `n` elements (`reference_ops::QuantizedMeanOrSum`):
+/// the 1/n factor is folded into `(multiplier, shift)` (from QuantizeMultiplier(s_in/s_out)) as
+/// `k = min(floor(log2 n), 32, 31 + shift)`, `M' = (M·2^k) / n` (int64, truncating),
+/// `shift' = shift − k`. `n` must be > 0.
+pub fn mean_multiplier(multiplier: i32, shift: i32, n: u64) -> (i32, i32) {
+    let log2 = 63 - n.leading_zeros() as i32;
+    let k = log2.min(32).min(31 + shift).max(0);
+    let m = ((multiplier as i64) << k) / n as i64;
+    (m as i32, shift - k)
+}
+
 /// TFLite's reference float → integer quantization (`AffineQuantize`):
 /// `clamp((int32)roundf(x / scale) + zero_point, qmin, qmax)`, the division in float32.
 #[inline]
@@ -330,6 +349,32 @@ mod tests {
         assert_eq!(mbqm_i64(1 << 40, 0x7FFF_FFFF, -31), 512);
         assert_eq!(mbqm_i64(1 << 46, 0x7FFF_0000, -31), 32767);
         assert_eq!(mbqm_i64(-(1 << 46), 0x7FFF_0000, -31), -32767);
+    }
+
+    #[test]
+    fn rounded_average_rounds_half_away() {
+        assert_eq!(rounded_average(5, 2), 3); // 2.5 → 3
+        assert_eq!(rounded_average(-5, 2), -3); // −2.5 → −3
+        assert_eq!(rounded_average(4, 3), 1); // 1.33 → 1
+        assert_eq!(rounded_average(5, 3), 2); // 1.67 → 2
+        assert_eq!(rounded_average(-5, 3), -2);
+        assert_eq!(rounded_average(0, 4), 0);
+        assert_eq!(rounded_average(-1, 4), 0); // −0.25 → 0
+        assert_eq!(rounded_average(-2, 4), -1); // −0.5 → −1
+    }
+
+    #[test]
+    fn mean_multiplier_folds_one_over_n() {
+        // n = 4: k = 2, M' = M·4/4 = M, shift − 2.
+        assert_eq!(mean_multiplier(1 << 30, 0, 4), (1 << 30, -2));
+        // n = 3: k = 1, M' = 2^31/3 = 715827882 (truncated), shift − 1.
+        assert_eq!(mean_multiplier(1 << 30, 0, 3), (715_827_882, -1));
+        // n = 1: k = 0, unchanged.
+        assert_eq!(mean_multiplier(1_234_567_890, -5, 1), (1_234_567_890, -5));
+        // k is capped at 31 + shift: shift −30 allows k ≤ 1 even for n = 1000.
+        assert_eq!(mean_multiplier(1 << 30, -30, 1000), (2_147_483, -31));
+        // k is capped at 32: n = 2^40, shift 2 → M' = 2^62 / 2^40 = 2^22, shift 2 − 32.
+        assert_eq!(mean_multiplier(1 << 30, 2, 1 << 40), (1 << 22, -30));
     }
 
     #[test]

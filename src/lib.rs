@@ -15,6 +15,7 @@
 pub mod arith;
 pub mod dtype;
 pub mod error;
+pub mod fixedpoint;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;

@@ -22,13 +22,17 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod arg_max;
 pub mod dequantize;
 pub mod fully_connected;
 pub mod padding;
+pub mod pooling;
 pub mod quantize;
+pub mod reduce;
 pub mod reshape;
 pub mod resize;
 pub mod shape;
+pub mod softmax;
 pub mod space_to_batch;
 
 /// A prepared operator, ready to run.
@@ -71,6 +75,15 @@ impl OpRegistry {
         r.add_builtin(B::RESIZE_NEAREST_NEIGHBOR, f(resize::prepare_nearest));
         r.add_builtin(B::SPACE_TO_BATCH_ND, f(space_to_batch::prepare_space_to_batch));
         r.add_builtin(B::BATCH_TO_SPACE_ND, f(space_to_batch::prepare_batch_to_space));
+        r.add_builtin(B::AVERAGE_POOL_2D, f(pooling::prepare_average));
+        r.add_builtin(B::MAX_POOL_2D, f(pooling::prepare_max));
+        r.add_builtin(B::MEAN, f(reduce::prepare_mean));
+        r.add_builtin(B::SUM, f(reduce::prepare_sum));
+        r.add_builtin(B::REDUCE_MAX, f(reduce::prepare_max));
+        r.add_builtin(B::REDUCE_MIN, f(reduce::prepare_min));
+        r.add_builtin(B::SOFTMAX, f(softmax::prepare));
+        r.add_builtin(B::ARG_MAX, f(arg_max::prepare_arg_max));
+        r.add_builtin(B::ARG_MIN, f(arg_max::prepare_arg_min));
         r
     }
 

@@ -1,0 +1,286 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D on NHWC tensors (int8 and float32).
+//!
+//! Geometry (`kernels/padding.h`, see [`super::padding`]): output `[N, out_h, out_w, C]`, window
+//! origin `o·stride − pad_before`, clipped to the input; only in-bounds cells count.
+//!
+//! int8 (`reference_integer_ops::AveragePool` / `MaxPool`): no requantization — the output reuses
+//! the input's raw values (TFLite only DCHECKs that the scales and zero points agree, so a model
+//! whose output quantization differs is still computed this way). The fused activation range is
+//! computed from the output's quantization.
+//! - average: `clamp(rounded_average(Σ q, n))`, n = number of in-bounds cells, rounding half away
+//!   from zero ([`arith::rounded_average`]);
+//! - max: `clamp(max q)`.
+//!
+//! float32 (`reference_ops::AveragePool` / `MaxPool`): the sum runs over the window in (y, x)
+//! order in float32 and is divided by the float count; the max starts from `f32::MIN` and takes
+//! `v` when `max < v` (NaN never wins); then `min(max(x, lo), hi)` with C++ `std::max/min`
+//! semantics (a NaN average passes through).
+
+use super::padding::{self, Axis};
+use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
+use crate::arith;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tflite;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Average,
+    Max,
+}
+
+/// Shapes, strides and padding, all validated at prepare.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    batches: usize,
+    in_h: usize,
+    in_w: usize,
+    depth: usize,
+    out_h: usize,
+    out_w: usize,
+    stride_h: usize,
+    stride_w: usize,
+    filter_h: usize,
+    filter_w: usize,
+    pad_h: usize,
+    pad_w: usize,
+}
+
+impl Geometry {
+    /// Calls `f(out_index, window)` for every output cell, where `window` yields the input
+    /// indices of the in-bounds cells in (y, x) order.
+    #[inline]
+    fn for_each(&self, mut f: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
+        let g = *self;
+        for b in 0..g.batches {
+            for oy in 0..g.out_h {
+                // Window rows [y0, y1) clipped to the input.
+                let origin_y = (oy * g.stride_h) as isize - g.pad_h as isize;
+                let y0 = origin_y.max(0) as usize;
+                let y1 = (origin_y + g.filter_h as isize).clamp(0, g.in_h as isize) as usize;
+                for ox in 0..g.out_w {
+                    let origin_x = (ox * g.stride_w) as isize - g.pad_w as isize;
+                    let x0 = origin_x.max(0) as usize;
+                    let x1 = (origin_x + g.filter_w as isize).clamp(0, g.in_w as isize) as usize;
+                    for c in 0..g.depth {
+                        let out_index = ((b * g.out_h + oy) * g.out_w + ox) * g.depth + c;
+                        let mut window = (y0..y1)
+                            .flat_map(move |y| (x0..x1).map(move |x| ((b * g.in_h + y) * g.in_w + x) * g.depth + c));
+                        f(out_index, &mut window);
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Int8Pool {
+    kind: Kind,
+    g: Geometry,
+    act_min: i32,
+    act_max: i32,
+}
+
+impl Kernel for Int8Pool {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i8>(0)?;
+        let out = outputs.get::<i8>(0)?;
+        let (lo, hi, kind) = (self.act_min, self.act_max, self.kind);
+        self.g.for_each(|o, window| {
+            let v = match kind {
+                Kind::Average => {
+                    let (mut sum, mut n) = (0i64, 0i64);
+                    for i in window {
+                        sum += x[i] as i64;
+                        n += 1;
+                    }
+                    // n ≥ 1: prepare's geometry puts at least one input cell in every window.
+                    arith::rounded_average(sum, n.max(1)).clamp(lo as i64, hi as i64) as i32
+                }
+                Kind::Max => window.fold(i8::MIN as i32, |m, i| m.max(x[i] as i32)).clamp(lo, hi),
+            };
+            out[o] = v as i8;
+        });
+        Ok(())
+    }
+}
+
+struct FloatPool {
+    kind: Kind,
+    g: Geometry,
+    act_min: f32,
+    act_max: f32,
+}
+
+/// C++ `std::min(std::max(x, lo), hi)`: a NaN `x` passes through.
+#[inline]
+fn clamp_like_cpp(x: f32, lo: f32, hi: f32) -> f32 {
+    let y = if x < lo { lo } else { x };
+    if hi < y { hi } else { y }
+}
+
+impl Kernel for FloatPool {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<f32>(0)?;
+        let out = outputs.get::<f32>(0)?;
+        let (lo, hi, kind) = (self.act_min, self.act_max, self.kind);
+        self.g.for_each(|o, window| {
+            let v = match kind {
+                Kind::Average => {
+                    let (mut total, mut count) = (0.0f32, 0.0f32);
+                    for i in window {
+                        total += x[i];
+                        count += 1.0;
+                    }
+                    total / count
+                }
+                Kind::Max => window.fold(f32::MIN, |m, i| if m < x[i] { x[i] } else { m }),
+            };
+            out[o] = clamp_like_cpp(v, lo, hi);
+        });
+        Ok(())
+    }
+}
+
+fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<dyn Kernel + 'm>> {
+    ctx.expect_io(1..=1, 1)?;
+    let o = ctx.options::<tflite::Pool2DOptions>().ok_or_else(|| ctx.err("missing Pool2DOptions"))?;
+    let shape = ctx.input_shape(0)?.to_vec();
+    if shape.len() != 4 {
+        return Err(ctx.err(format!("input must be 4-D (NHWC), got shape {shape:?}")));
+    }
+    let positive = |v: i32, what: &str| -> Result<usize> {
+        usize::try_from(v).ok().filter(|&v| v > 0).ok_or_else(|| ctx.err(format!("{what} must be positive, got {v}")))
+    };
+    let stride_h = positive(o.stride_h(), "stride_h")?;
+    let stride_w = positive(o.stride_w(), "stride_w")?;
+    let filter_h = positive(o.filter_height(), "filter_height")?;
+    let filter_w = positive(o.filter_width(), "filter_width")?;
+    let (batches, in_h, in_w, depth) = (shape[0], shape[1], shape[2], shape[3]);
+    let geom = |input, filter, stride| -> Result<Axis> {
+        padding::axis(o.padding(), input, filter, stride, 1)
+            .ok_or_else(|| ctx.err(format!("bad pooling geometry (padding {:?})", o.padding())))
+    };
+    let (ah, aw) = (geom(in_h, filter_h, stride_h)?, geom(in_w, filter_w, stride_w)?);
+    let g = Geometry {
+        batches,
+        in_h,
+        in_w,
+        depth,
+        out_h: ah.out,
+        out_w: aw.out,
+        stride_h,
+        stride_w,
+        filter_h,
+        filter_w,
+        pad_h: ah.pad_before,
+        pad_w: aw.pad_before,
+    };
+    // Every window must hold an input cell (TFLite's AveragePool fails otherwise). With the
+    // padding.h geometry this always holds: pad_before ≤ (filter − 1)/2 and the last window
+    // starts at (out − 1)·stride − pad < in.
+    if g.out_h > 0 && g.out_w > 0 && (in_h == 0 || in_w == 0 || g.pad_h >= filter_h || g.pad_w >= filter_w) {
+        return Err(ctx.err("a pooling window lies entirely in the padding"));
+    }
+    ctx.set_output_shape(0, vec![batches, g.out_h, g.out_w, depth])?;
+    let act = o.fused_activation_function();
+    if !arith::is_supported_activation(act) {
+        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+    }
+    let (ti, to) = (ctx.input_dtype(0)?, ctx.output_dtype(0)?);
+    match (ti, to) {
+        (DType::Int8, DType::Int8) => {
+            // Without a fused activation the quantization is not used at all.
+            let (act_min, act_max) = if act == tflite::ActivationFunctionType::NONE {
+                (-128, 127)
+            } else {
+                let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+                arith::activation_range_quantized(act, s_out, zp_out, -128, 127)
+            };
+            Ok(Box::new(Int8Pool { kind, g, act_min, act_max }))
+        }
+        (DType::Float32, DType::Float32) => {
+            let (act_min, act_max) = arith::activation_range_f32(act);
+            Ok(Box::new(FloatPool { kind, g, act_min, act_max }))
+        }
+        _ => Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
+    }
+}
+
+/// Prepares AVERAGE_POOL_2D.
+pub fn prepare_average<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_pool(ctx, Kind::Average)
+}
+
+/// Prepares MAX_POOL_2D.
+pub fn prepare_max<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_pool(ctx, Kind::Max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::run_kernel;
+
+    /// 1×3×3×1 input, 2×2 window, stride 2, SAME: out 2×2, total padding (1·2 + 2 − 3) = 1,
+    /// all of it after; windows: {0,1,3,4}, {2,5}, {6,7}, {8}.
+    fn same_3x3() -> Geometry {
+        let a = padding::axis(tflite::Padding::SAME, 3, 2, 2, 1).unwrap();
+        assert_eq!((a.out, a.pad_before), (2, 0));
+        Geometry {
+            batches: 1,
+            in_h: 3,
+            in_w: 3,
+            depth: 1,
+            out_h: 2,
+            out_w: 2,
+            stride_h: 2,
+            stride_w: 2,
+            filter_h: 2,
+            filter_w: 2,
+            pad_h: 0,
+            pad_w: 0,
+        }
+    }
+
+    fn run_i8(k: &mut Int8Pool, x: &[i8], n: usize) -> Vec<i8> {
+        let out = run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
+        bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn int8_average_counts_only_valid_cells_and_rounds_half_away() {
+        let mut k = Int8Pool { kind: Kind::Average, g: same_3x3(), act_min: -128, act_max: 127 };
+        // Window {0,1,3,4}: 1+2+3+4 = 10 → 2.5 → 3. Window {2,5}: 3 + (−6) = −3 → −1.5 → −2.
+        // Window {6,7}: −7 + 0 = −7 → −3.5 → −4. Window {8}: 127.
+        let x: [i8; 9] = [1, 2, 3, 3, 4, -6, -7, 0, 127];
+        assert_eq!(run_i8(&mut k, &x, 4), vec![3, -2, -4, 127]);
+        // Clamped by the activation range.
+        k.act_min = -3;
+        k.act_max = 100;
+        assert_eq!(run_i8(&mut k, &x, 4), vec![3, -2, -3, 100]);
+    }
+
+    #[test]
+    fn int8_max_and_clamp() {
+        let mut k = Int8Pool { kind: Kind::Max, g: same_3x3(), act_min: -128, act_max: 127 };
+        let x: [i8; 9] = [-128, -128, -5, -128, -100, -6, 7, 8, -128];
+        assert_eq!(run_i8(&mut k, &x, 4), vec![-100, -5, 8, -128]);
+        k.act_min = -10;
+        assert_eq!(run_i8(&mut k, &x, 4), vec![-10, -5, 8, -10]);
+    }
+
+    #[test]
+    fn float_average_and_max() {
+        let mut k = FloatPool { kind: Kind::Average, g: same_3x3(), act_min: f32::MIN, act_max: f32::MAX };
+        let x: [f32; 9] = [1.0, 2.0, 3.0, 3.0, 4.5, -6.0, -7.0, 0.0, f32::NAN];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
+        let got: &[f32] = bytemuck::cast_slice(&out[0]);
+        assert_eq!(&got[..3], &[2.625, -1.5, -3.5]);
+        assert!(got[3].is_nan());
+        let mut k = FloatPool { kind: Kind::Max, g: same_3x3(), act_min: 0.0, act_max: 6.0 };
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
+        // NaN never wins a max: the window {8} keeps f32::MIN, clamped to 0.
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[4.5, 3.0, 0.0, 0.0]);
+    }
+}
