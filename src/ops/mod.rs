@@ -22,12 +22,19 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod add_sub;
+pub mod broadcast;
 pub mod dequantize;
+pub mod div;
 pub mod fully_connected;
+pub mod maximum_minimum;
+pub mod mul;
 pub mod padding;
+pub mod pow;
 pub mod quantize;
 pub mod reshape;
 pub mod shape;
+pub mod squared_difference;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +72,14 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::ADD, f(add_sub::prepare_add));
+        r.add_builtin(B::SUB, f(add_sub::prepare_sub));
+        r.add_builtin(B::MUL, f(mul::prepare));
+        r.add_builtin(B::DIV, f(div::prepare));
+        r.add_builtin(B::POW, f(pow::prepare));
+        r.add_builtin(B::SQUARED_DIFFERENCE, f(squared_difference::prepare));
+        r.add_builtin(B::MAXIMUM, f(maximum_minimum::prepare_maximum));
+        r.add_builtin(B::MINIMUM, f(maximum_minimum::prepare_minimum));
         r
     }
 
