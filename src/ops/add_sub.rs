@@ -1,4 +1,4 @@
-//! ADD and SUB: `out = act(a ± b)` with NumPy broadcasting (rank ≤ 8).
+//! ADD and SUB: `out = act(a ± b)` with NumPy broadcasting (`broadcast.rs`).
 //!
 //! int8 (TFLite `kernels/add.cc`, `kernels/sub.cc` Prepare; `reference/integer_ops/add.h`
 //! `AddFunc`, `reference/sub.h` `SubElementwise`/`BroadcastQuantSubSlow`). At prepare, with
@@ -13,24 +13,31 @@
 //! scaled values; no multiplier is negated or swapped. Broadcasting computes the same per-element
 //! function as the element-wise path.
 //!
-//! Where TFLite does not compute a result:
-//! - ADD with T / (2²⁰·s_out) ≥ 1 (an output scale about 2⁻¹⁹ of the inputs' or smaller): TFLite
-//!   aborts in `QuantizeMultiplierSmallerThanOneExp`. qlite computes
+//! Output multipliers T / (2²⁰·s_out) ≥ 1 (an output scale about 2⁻¹⁹ of the inputs' or
+//! smaller; sub.cc notes that a near-constant output range gives such scales):
+//! - ADD: TFLite aborts in `QuantizeMultiplierSmallerThanOneExp`. qlite computes
 //!   out = clamp(SRDHM((A + B)·2^eo, Mo) + zp_out) (the left shift wrapping like an int32
-//!   multiply), i.e. TFLite's `MultiplyByQuantizedMultiplier` on the sum.
-//! - SUB with that multiplier > 1: sub.cc accepts it (QuantizeMultiplierGreaterThanOne) and then
-//!   calls `RoundingDivideByPOT` with a negative exponent, which is undefined behaviour in C++.
-//!   qlite computes the same left-shifting formula as for ADD (see the golden/fuzz notes).
+//!   multiply), i.e. `MultiplyByQuantizedMultiplier` on the sum.
+//! - SUB: sub.cc accepts the multiplier (QuantizeMultiplierGreaterThanOne, eo > 0) and then calls
+//!   `RoundingDivideByPOT(SRDHM(A − B, Mo), −eo)` with a negative exponent: undefined behaviour
+//!   in C++. qlite reproduces what TFLite 2.21's x86-64 build (the oracle) computes, measured on
+//!   the pinned wheel: with v = SRDHM(A − B, Mo) and mask = int32(2^((−eo) mod 64) − 1),
+//!   scalar code gives (v >> ((−eo) mod 32)) + ((v & mask) > (mask >> 1) + (v < 0)), SSE code
+//!   (v < 0 ? −1 : 0) + (the same comparison) — for eo ≤ 32 that is +1 for v ≥ 0 and −1 for
+//!   v < 0. TFLite's element-wise path (equal shapes up to leading 1s) runs blocks of 4 in SSE
+//!   and the last n mod 4 elements in scalar code; its broadcasting path is scalar
+//!   (`arith::rdbpot_negative_exponent_x86_*`). Other builds of TFLite (ARM) may differ.
 //!
 //! float32 (`reference_ops::Add`, `SubWithActivation`, `BroadcastAdd6DSlow`, `BroadcastSubSlow`):
 //! out = min(max(a ± b, lo), hi) with (lo, hi) = the activation's range, [−FLT_MAX, FLT_MAX] for
 //! none (so ±inf results become ±FLT_MAX, as in TFLite; NaN passes through). Bit-identical.
 //!
 //! Fused activations other than NONE, RELU, RELU6 and RELU_N1_TO_1 are rejected (TFLite would
-//! silently ignore them).
+//! silently ignore them), and so is an activation bound that overflows int32 when quantized
+//! (TFLite's prepare fails the same way).
 
-use super::broadcast::{self, BinaryKernel, clamp_f32};
-use super::{Kernel, PrepareContext, per_tensor};
+use super::broadcast::{self, BinaryKernel, Broadcast, clamp_f32};
+use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
@@ -96,7 +103,8 @@ impl QuantParams {
             return Err(format!("output multiplier {real_out} is not a positive finite number"));
         }
         let (output_multiplier, output_shift) = arith::quantize_multiplier(real_out);
-        let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
+        let (act_min, act_max) =
+            arith::activation_range_quantized_checked(act, s_out, zp_out, -128, 127).map_err(|e| e.to_string())?;
         Ok(QuantParams {
             input1_offset: -zp1,
             input2_offset: -zp2,
@@ -113,9 +121,9 @@ impl QuantParams {
         })
     }
 
-    /// One int8 element of ADD (`SUB == false`) or SUB.
+    /// A ± B: both inputs rescaled to the common scale 2·max(s1, s2)/2²⁰.
     #[inline(always)]
-    pub fn eval<const SUB: bool>(&self, x: i8, y: i8) -> i8 {
+    fn raw<const SUB: bool>(&self, x: i8, y: i8) -> i32 {
         let a = arith::mbqm_smaller_than_one(
             (i32::from(x) + self.input1_offset).wrapping_mul(1 << self.left_shift),
             self.input1_multiplier,
@@ -126,13 +134,69 @@ impl QuantParams {
             self.input2_multiplier,
             self.input2_shift,
         );
-        let raw = if SUB { a.wrapping_sub(b) } else { a.wrapping_add(b) };
+        if SUB { a.wrapping_sub(b) } else { a.wrapping_add(b) }
+    }
+
+    #[inline(always)]
+    fn finish(&self, scaled: i32) -> i8 {
+        scaled.wrapping_add(self.output_offset).clamp(self.act_min, self.act_max) as i8
+    }
+
+    /// One int8 element of ADD (`SUB == false`) or SUB, for output shifts ≤ 0 (every model
+    /// TFLite runs without undefined behaviour); a positive output shift is applied as a left
+    /// shift (`MultiplyByQuantizedMultiplier`).
+    #[inline(always)]
+    pub fn eval<const SUB: bool>(&self, x: i8, y: i8) -> i8 {
+        let raw = self.raw::<SUB>(x, y);
         let scaled = if self.output_shift <= 0 {
             arith::mbqm_smaller_than_one(raw, self.output_multiplier, self.output_shift)
         } else {
             arith::mbqm(raw, self.output_multiplier, self.output_shift)
         };
-        scaled.wrapping_add(self.output_offset).clamp(self.act_min, self.act_max) as i8
+        self.finish(scaled)
+    }
+
+    /// One int8 element of SUB with a positive output shift, as TFLite's x86-64 build computes
+    /// it: `RoundingDivideByPOT` with the negative exponent −shift, in its scalar (`sse` false)
+    /// or SSE-vectorized form.
+    #[inline(always)]
+    pub fn eval_sub_x86(&self, x: i8, y: i8, sse: bool) -> i8 {
+        let v = arith::srdhm(self.raw::<true>(x, y), self.output_multiplier);
+        let scaled = if sse {
+            arith::rdbpot_negative_exponent_x86_sse(v, -self.output_shift)
+        } else {
+            arith::rdbpot_negative_exponent_x86_scalar(v, -self.output_shift)
+        };
+        self.finish(scaled)
+    }
+}
+
+/// int8 SUB whose output multiplier is > 1 (see the module doc): TFLite's element-wise path
+/// (equal shapes) runs blocks of 4 elements in SSE code and the last `n mod 4` in scalar code;
+/// its broadcasting path is scalar throughout.
+struct SubX86 {
+    plan: Broadcast,
+    p: QuantParams,
+}
+
+impl Kernel for SubX86 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let a = inputs.get::<i8>(0)?;
+        let b = inputs.get::<i8>(1)?;
+        let out = outputs.get::<i8>(0)?;
+        let p = self.p;
+        if self.plan.is_elementwise() {
+            if a.len() != out.len() || b.len() != out.len() {
+                return Err(crate::Error::Usage("SUB buffers do not match the planned shapes".into()));
+            }
+            let vector_end = out.len() - out.len() % 4;
+            for (i, ((o, &x), &y)) in out.iter_mut().zip(a).zip(b).enumerate() {
+                *o = p.eval_sub_x86(x, y, i < vector_end);
+            }
+            Ok(())
+        } else {
+            self.plan.run(a, b, out, |x, y| p.eval_sub_x86(x, y, false))
+        }
     }
 }
 
@@ -164,6 +228,7 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
             let p = QuantParams::new(s1, zp1, s2, zp2, so, zpo, act).map_err(|e| ctx.err(e))?;
             Ok(match op {
                 Op::Add => Box::new(BinaryKernel::new(plan, move |x: i8, y: i8| p.eval::<false>(x, y))),
+                Op::Sub if p.output_shift > 0 => Box::new(SubX86 { plan, p }),
                 Op::Sub => Box::new(BinaryKernel::new(plan, move |x: i8, y: i8| p.eval::<true>(x, y))),
             })
         }
@@ -258,5 +323,31 @@ mod tests {
         assert_eq!(p.eval::<false>(0, 0), 0);
         assert_eq!(p.eval::<false>(1, 0), 127);
         assert_eq!(p.eval::<true>(0, 1), -128);
+        // SUB as TFLite's x86 build computes it: only the sign of SRDHM(A − B, Mo) survives in
+        // SSE code (A − B = −2^19 here), the scalar code adds (v >> 29) = −1.
+        assert_eq!(p.eval_sub_x86(0, 1, true), -1);
+        assert_eq!(p.eval_sub_x86(0, 1, false), -1);
+        assert_eq!(p.eval_sub_x86(1, 1, true), 1);
+        assert_eq!(p.eval_sub_x86(127, -128, true), 1);
+    }
+
+    #[test]
+    fn sub_x86_kernel_uses_sse_blocks_of_four() {
+        // s_out = 2^−40: Mo·2^eo with eo = 22; v = SRDHM(A − B, 2^30) = (A − B)/2 up to 2^26,
+        // so the scalar form adds v >> 10.
+        let p = QuantParams::new(1.0, 0, 1.0, 0, 2f32.powi(-40), 0, A::NONE).unwrap();
+        assert_eq!((p.output_multiplier, p.output_shift), (1 << 30, 22));
+        let plan = Broadcast::new(&[5], &[5]).unwrap();
+        let mut k = SubX86 { plan, p };
+        let a: [i8; 5] = [100; 5];
+        let b: [i8; 5] = [0; 5];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[5]).unwrap();
+        // A − B = 100·2^19; v = 100·2^18 → v >> 10 = 25600 → clamped to 127 in the scalar tail.
+        assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[1, 1, 1, 1, 127]);
+        // Broadcasting: scalar throughout.
+        let mut k = SubX86 { plan: Broadcast::new(&[5], &[1]).unwrap(), p };
+        let out =
+            crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b[..1])], &[5]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[127; 5]);
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! Contract: [`Broadcast::new`] takes the two input shapes and computes the output shape with
 //! NumPy's rules (shapes aligned on the right, each pair of dimensions equal or one of them 1;
-//! a 0 dimension against 1 gives 0), the rank being at most [`MAX_RANK`]. It then reduces the
-//! iteration to the fewest loops: output dimensions of extent 1 are dropped and adjacent
-//! dimensions in which each input is either read contiguously or broadcast in the same way are
-//! fused. [`Broadcast::run`] walks the output in row-major order with an odometer over the outer
+//! a 0 dimension against 1 gives 0). It then reduces the iteration to the fewest loops: output
+//! dimensions of extent 1 are dropped and adjacent dimensions in which each input is either read
+//! contiguously or broadcast in the same way are fused; at most [`MAX_RANK`] loops remain for
+//! any pair of shapes of rank ≤ 8, and more are refused. (TFLite 2.21's reference kernels for
+//! every operator here broadcast up to rank 8 with `BroadcastBinaryOpSimple` and abort beyond;
+//! qlite also runs higher ranks whose fused loops fit, e.g. equal shapes of any rank.) [`Broadcast::run`] walks the output in row-major order with an odometer over the outer
 //! loops and one tight inner loop (element-wise, or one side held constant), without allocating.
 //! Equal shapes become a single element-wise loop; a scalar (or any one-element) side becomes a
 //! single loop with that side constant.
@@ -18,8 +20,7 @@
 use super::{Inputs, Kernel, Outputs};
 use crate::error::{Error, Result};
 
-/// Largest rank supported (TFLite's `BroadcastBinaryOpSimple` allows 8; most of its binary
-/// kernels 6, some 4 or 5).
+/// Most loops a plan may need (TFLite's `BroadcastBinaryOpSimple` allows rank 8).
 pub const MAX_RANK: usize = 8;
 
 /// A broadcasting plan for two input shapes.
@@ -40,9 +41,6 @@ impl Broadcast {
     /// Plans broadcasting `a` against `b`; an error message when the shapes are incompatible.
     pub fn new(a: &[usize], b: &[usize]) -> std::result::Result<Self, String> {
         let rank = a.len().max(b.len());
-        if rank > MAX_RANK {
-            return Err(format!("rank {rank} is over the supported {MAX_RANK}"));
-        }
         let dim = |s: &[usize], i: usize| if i + s.len() >= rank { s[i + s.len() - rank] } else { 1 };
         let mut out_shape = Vec::with_capacity(rank);
         // (output extent, a broadcast, b broadcast) per dimension whose extent is not 1.
@@ -74,6 +72,12 @@ impl Broadcast {
                 Some(last) if last.1 == ba && last.2 == bb => last.0 *= d,
                 _ => fused.push((d, ba, bb)),
             }
+        }
+        if fused.len() > MAX_RANK {
+            return Err(format!(
+                "shapes {a:?} and {b:?} need {} broadcast loops, over the supported {MAX_RANK}",
+                fused.len()
+            ));
         }
         let mut plan = Broadcast {
             out_shape,
@@ -321,7 +325,9 @@ mod tests {
         p.run(&[] as &[i32], &[1, 2, 3], &mut out, |x, y| x + y).unwrap();
         assert!(Broadcast::new(&[0, 3], &[2, 3]).is_err());
         assert!(Broadcast::new(&[2, 3], &[3, 3]).is_err());
-        assert!(Broadcast::new(&[1; 9], &[1]).is_err());
+        // Equal shapes of any rank are one loop; 9 alternating broadcast dimensions are refused.
+        assert_eq!(Broadcast::new(&[2; 12], &[2; 12]).unwrap().loops, 1);
+        assert!(Broadcast::new(&[2, 1, 2, 1, 2, 1, 2, 1, 2], &[1, 2, 1, 2, 1, 2, 1, 2, 1]).is_err());
         let p = Broadcast::new(&[2, 3], &[3]).unwrap();
         let mut out = vec![0; 6];
         assert!(p.run(&[1, 2, 3], &[1, 2, 3], &mut out, |x: i32, y: i32| x + y).is_err());

@@ -1,4 +1,4 @@
-//! DIV (float32): `out = act(a / b)` with NumPy broadcasting (rank ≤ 8).
+//! DIV (float32): `out = act(a / b)` with NumPy broadcasting (`broadcast.rs`).
 //!
 //! TFLite (`kernels/div.cc`, `reference_ops::Div` and `BroadcastDivSlow`):
 //! out = min(max(a / b, lo), hi) with (lo, hi) the fused activation's range, [−FLT_MAX, FLT_MAX]

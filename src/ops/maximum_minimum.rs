@@ -1,4 +1,4 @@
-//! MAXIMUM and MINIMUM: element-wise max/min with NumPy broadcasting (rank ≤ 8).
+//! MAXIMUM and MINIMUM: element-wise max/min with NumPy broadcasting (see `broadcast.rs`).
 //!
 //! TFLite (`kernels/maximum_minimum.cc`, `reference_ops::MaximumMinimumBroadcastSlow`) compares
 //! the stored values: MAXIMUM is `a > b ? a : b`, MINIMUM is `a < b ? a : b`, for every type.
@@ -7,9 +7,6 @@
 //! the same ones), and qlite does the same raw comparison. For float32 the ternary decides NaN
 //! and signed zeros: MAXIMUM(NaN, x) = x, MAXIMUM(x, NaN) = NaN, MAXIMUM(−0, +0) = +0,
 //! MAXIMUM(+0, −0) = −0 (MINIMUM alike).
-//!
-//! Where TFLite does not compute a result: its reference broadcast is limited to rank 5 (it
-//! aborts on higher ranks that need broadcasting); qlite broadcasts up to rank 8.
 
 use super::broadcast::{self, BinaryKernel};
 use super::{Kernel, PrepareContext};

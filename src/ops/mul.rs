@@ -1,4 +1,4 @@
-//! MUL: `out = act(a · b)` with NumPy broadcasting (rank ≤ 8).
+//! MUL: `out = act(a · b)` with NumPy broadcasting (`broadcast.rs`).
 //!
 //! int8 (TFLite `kernels/mul.cc` Prepare, `reference/integer_ops/mul.h` `MulElementwise` and
 //! `BroadcastMul6DSlow`, which compute the same per-element function):
@@ -10,7 +10,8 @@
 //! activation's range, [−FLT_MAX, FLT_MAX] for none. Bit-identical.
 //!
 //! Fused activations other than NONE, RELU, RELU6 and RELU_N1_TO_1 are rejected (TFLite would
-//! silently ignore them).
+//! silently ignore them), and so is an activation bound that overflows int32 when quantized
+//! (TFLite's prepare fails the same way).
 
 use super::broadcast::{self, BinaryKernel, clamp_f32};
 use super::{Kernel, PrepareContext, per_tensor};
@@ -48,11 +49,12 @@ impl QuantParams {
         s_out: f32,
         zp_out: i32,
         act: tflite::ActivationFunctionType,
-    ) -> Self {
+    ) -> std::result::Result<Self, String> {
         let real = s1 * s2 / s_out; // float32, as in mul.cc
         let (output_multiplier, output_shift) = arith::quantize_multiplier(f64::from(real));
-        let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
-        QuantParams {
+        let (act_min, act_max) =
+            arith::activation_range_quantized_checked(act, s_out, zp_out, -128, 127).map_err(|e| e.to_string())?;
+        Ok(QuantParams {
             input1_offset: -zp1,
             input2_offset: -zp2,
             output_offset: zp_out,
@@ -60,7 +62,7 @@ impl QuantParams {
             output_shift,
             act_min,
             act_max,
-        }
+        })
     }
 
     /// One int8 element.
@@ -91,7 +93,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let (s1, zp1) = per_tensor(ctx, ctx.input_quant(0)?, "input 1")?;
             let (s2, zp2) = per_tensor(ctx, ctx.input_quant(1)?, "input 2")?;
             let (so, zpo) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-            let p = QuantParams::new(s1, zp1, s2, zp2, so, zpo, act);
+            let p = QuantParams::new(s1, zp1, s2, zp2, so, zpo, act).map_err(|e| ctx.err(e))?;
             Ok(Box::new(BinaryKernel::new(plan, move |x: i8, y: i8| p.eval(x, y))))
         }
         DType::Float32 => {
@@ -111,7 +113,7 @@ mod tests {
     fn multiplier_is_formed_in_float32() {
         // 0.1f·0.2f/0.3f in float32 differs from the double computation.
         let (s1, s2, so) = (0.1f32, 0.2f32, 0.3f32);
-        let p = QuantParams::new(s1, 0, s2, 0, so, 0, A::NONE);
+        let p = QuantParams::new(s1, 0, s2, 0, so, 0, A::NONE).unwrap();
         let f32_real = f64::from(s1 * s2 / so);
         assert_eq!((p.output_multiplier, p.output_shift), arith::quantize_multiplier(f32_real));
         assert_ne!(f32_real, f64::from(s1) * f64::from(s2) / f64::from(so));
@@ -120,7 +122,7 @@ mod tests {
     #[test]
     fn mul_rounds_and_clamps() {
         // s1·s2/s_out = 0.25 → (2^30, −1).
-        let p = QuantParams::new(0.5, 0, 0.5, 0, 1.0, 0, A::NONE);
+        let p = QuantParams::new(0.5, 0, 0.5, 0, 1.0, 0, A::NONE).unwrap();
         assert_eq!((p.output_multiplier, p.output_shift), (1 << 30, -1));
         assert_eq!(p.eval(4, 3), 3); // 12/4 = 3
         assert_eq!(p.eval(2, 3), 2); // 1.5 → 2
@@ -131,7 +133,7 @@ mod tests {
         assert_eq!(p.eval(127, 127), 127); // 4032.25 clamps
         assert_eq!(p.eval(-128, 127), -128);
         // Zero points.
-        let p = QuantParams::new(0.5, 5, 0.5, -5, 1.0, 10, A::RELU);
+        let p = QuantParams::new(0.5, 5, 0.5, -5, 1.0, 10, A::RELU).unwrap();
         assert_eq!((p.act_min, p.act_max), (10, 127));
         assert_eq!(p.eval(9, -2), 13); // (4·3)/4 = 3 → 13
         assert_eq!(p.eval(1, -2), 10); // −3 → 7, clamped to RELU's 10
@@ -140,7 +142,7 @@ mod tests {
     #[test]
     fn large_multiplier_shifts_left() {
         // s1·s2/s_out = 3 → (3·2^29, 2).
-        let p = QuantParams::new(1.0, 0, 3.0, 0, 1.0, 0, A::NONE);
+        let p = QuantParams::new(1.0, 0, 3.0, 0, 1.0, 0, A::NONE).unwrap();
         assert_eq!((p.output_multiplier, p.output_shift), (3 << 29, 2));
         assert_eq!(p.eval(5, 2), 30);
         assert_eq!(p.eval(-5, 2), -30);

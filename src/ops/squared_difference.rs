@@ -1,4 +1,4 @@
-//! SQUARED_DIFFERENCE: `out = (a − b)²` with NumPy broadcasting (rank ≤ 8).
+//! SQUARED_DIFFERENCE: `out = (a − b)²` with NumPy broadcasting (`broadcast.rs`).
 //!
 //! float32 (`kernels/squared_difference.cc`, `reference_ops::BinaryFunction` and
 //! `BroadcastBinaryFunction4DSlow`): d = a − b; out = d·d in float32, no activation, no clamping
