@@ -115,6 +115,39 @@ def qlite_compare(model, inputs, refs, workdir):
     return False, f"{o['differing']} of {o['elements']} differ, max {o['max_steps']} at {o['worst_index']}"
 
 
+def tflite_would_abort(model):
+    """True when TFLite's int8 ADD / SQUARED_DIFFERENCE prepare would abort the process
+    (QuantizeMultiplierSmallerThanOneExp on an output multiplier >= 1, e.g. a converter-made
+    output scale for a constant-zero output)."""
+    from tflbuild import s as schema
+    import math
+
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAs(model, 0))
+    sg = m.subgraphs[0]
+    for op in sg.operators:
+        code = m.operatorCodes[op.opcodeIndex]
+        name = max(code.builtinCode, code.deprecatedBuiltinCode)
+        ts = [sg.tensors[i] for i in list(op.inputs) + list(op.outputs)]
+        if any(t.type != schema.TensorType.INT8 or t.quantization is None for t in ts):
+            continue
+        s1, s2, so = (float(np.float32(t.quantization.scale[0])) for t in ts)
+        t2 = 2 * max(s1, s2)
+        if name == schema.BuiltinOperator.ADD:
+            real = t2 / (2**20 * so)
+        elif name == schema.BuiltinOperator.SQUARED_DIFFERENCE:
+            real = t2 * t2 / (2**14 * so)
+        elif name == schema.BuiltinOperator.SUB:
+            real = t2 / (2**20 * so)
+            if real > 1:
+                continue
+        else:
+            continue
+        q, e = math.frexp(real)
+        if real >= 1 or (round(q * 2**31) == 2**31 and e + 1 > 0):
+            return True
+    return False
+
+
 def run_ref(model, inputs):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
@@ -241,6 +274,7 @@ def main():
     ap.add_argument("--n", type=int, default=100, help="configurations per op")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--float-share", type=float, default=0.25, help="share of float32 configurations")
+    ap.add_argument("--verbose", action="store_true", help="print each configuration before running it")
     args = ap.parse_args()
     ops = FLOAT_OPS if args.op == "all" else args.op.split(",")
     rng = np.random.default_rng(args.seed)
@@ -251,12 +285,25 @@ def main():
             done = {"i8": 0, "f32": 0}
             skipped = 0
             refused = 0
+            aborts = 0
             while sum(done.values()) < args.n:
                 use_float = op in ("DIV", "POW") or rng.random() < args.float_share
                 make = convert_config if args.mode == "convert" else direct_config
                 model, inputs, desc = make(rng, op, use_float)
                 if model is None:
                     skipped += 1
+                    continue
+                if args.verbose:
+                    print("config", desc, flush=True)
+                if tflite_would_abort(model):
+                    # TFLite aborts the process on this model; qlite must still run it.
+                    aborts += 1
+                    mpath = os.path.join(work, "m.tflite")
+                    with open(mpath, "wb") as fh:
+                        fh.write(model)
+                    r = subprocess.run([QLITE, "run", mpath], capture_output=True, text=True)
+                    if r.returncode != 0:
+                        failures.append(f"{desc}: TFLite aborts; qlite failed: {r.stderr.strip()}")
                     continue
                 refs = run_ref(model, inputs)
                 if isinstance(refs, str):
@@ -283,7 +330,7 @@ def main():
                     print("MISMATCH", desc, msg, flush=True)
             totals[op] = (done, skipped)
             print(f"{op}: {done['i8']} int8 + {done['f32']} float32 configurations ({refused} refused by TFLite "
-                  f"and by qlite), {skipped} skipped", flush=True)
+                  f"and by qlite), {skipped} skipped, {aborts} that abort TFLite (run by qlite only)", flush=True)
     print(f"mode {args.mode} seed {args.seed}: {sum(sum(d.values()) for d, _ in totals.values())} configurations, "
           f"{len(failures)} mismatches")
     for f in failures[:20]:

@@ -37,7 +37,7 @@ pub fn integer_pow(a: f32, e: u32) -> f32 {
 /// The exponent for which TFLite's broadcast path uses [`integer_pow`], if `e` is one.
 #[inline]
 pub fn integer_exponent(e: f32) -> Option<u32> {
-    (e >= 2.0 && e < 2_147_483_648.0 && e.fract() == 0.0).then_some(e as u32)
+    ((2.0..2_147_483_648.0).contains(&e) && e.fract() == 0.0).then_some(e as u32)
 }
 
 struct Pow {
