@@ -152,6 +152,20 @@ pub fn mbqm(x: i32, multiplier: i32, shift: i32) -> i32 {
     rdbpot(srdhm(x.wrapping_mul(1i32.wrapping_shl(left as u32)), multiplier), right)
 }
 
+/// [`mbqm`] with a saturating instead of wrapping left shift. No TFLite counterpart: qlite uses
+/// it where TFLite aborts (an ADD or SQUARED_DIFFERENCE output multiplier ≥ 1), so that a
+/// huge multiplier saturates toward the sign of x instead of wrapping around.
+#[inline]
+pub fn mbqm_saturating(x: i32, multiplier: i32, shift: i32) -> i32 {
+    if shift > 0 {
+        let wide = i64::from(x) << shift.min(32);
+        let sat = wide.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        srdhm(sat, multiplier)
+    } else {
+        rdbpot(srdhm(x, multiplier), -shift)
+    }
+}
+
 /// TFLite `MultiplyByQuantizedMultiplierSmallerThanOneExp`: RDBPOT(SRDHM(x, M), −shift).
 #[inline]
 pub fn mbqm_smaller_than_one(x: i32, multiplier: i32, shift: i32) -> i32 {
@@ -362,6 +376,16 @@ mod tests {
         // e = −40: e mod 64 = 24, mask = 2^24 − 1; e mod 32 = 24.
         assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 22), -40), 1);
         assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 23) + 1, -40), 2);
+    }
+
+    #[test]
+    fn mbqm_saturating_keeps_the_sign() {
+        // 3·2^30 wraps to −2^30 in mbqm; the saturating form gives INT32_MAX·0.5.
+        assert_eq!(mbqm(3, 1 << 30, 30), srdhm(-(1 << 30), 1 << 30));
+        assert_eq!(mbqm_saturating(3, 1 << 30, 30), srdhm(i32::MAX, 1 << 30));
+        assert_eq!(mbqm_saturating(-3, 1 << 30, 40), srdhm(i32::MIN, 1 << 30));
+        assert_eq!(mbqm_saturating(5, 1 << 30, 1), 5);
+        assert_eq!(mbqm_saturating(5, 1 << 30, -1), mbqm(5, 1 << 30, -1));
     }
 
     #[test]

@@ -15,9 +15,10 @@
 //!
 //! Output multipliers T / (2²⁰·s_out) ≥ 1 (an output scale about 2⁻¹⁹ of the inputs' or
 //! smaller; sub.cc notes that a near-constant output range gives such scales):
-//! - ADD: TFLite aborts in `QuantizeMultiplierSmallerThanOneExp`. qlite computes
-//!   out = clamp(SRDHM((A + B)·2^eo, Mo) + zp_out) (the left shift wrapping like an int32
-//!   multiply), i.e. `MultiplyByQuantizedMultiplier` on the sum.
+//! - ADD: TFLite aborts in `QuantizeMultiplierSmallerThanOneExp` (seen on converter-made models:
+//!   an ADD+RELU whose output is always 0 gets the output scale 7.8e-9). qlite computes
+//!   out = clamp(SRDHM(sat(A + B)·2^eo), Mo) + zp_out), the left shift saturating
+//!   (`arith::mbqm_saturating`), so such an output is the activation's bound of the right sign.
 //! - SUB: sub.cc accepts the multiplier (QuantizeMultiplierGreaterThanOne, eo > 0) and then calls
 //!   `RoundingDivideByPOT(SRDHM(A − B, Mo), −eo)` with a negative exponent: undefined behaviour
 //!   in C++. qlite reproduces what TFLite 2.21's x86-64 build (the oracle) computes, measured on
@@ -143,15 +144,15 @@ impl QuantParams {
     }
 
     /// One int8 element of ADD (`SUB == false`) or SUB, for output shifts ≤ 0 (every model
-    /// TFLite runs without undefined behaviour); a positive output shift is applied as a left
-    /// shift (`MultiplyByQuantizedMultiplier`).
+    /// TFLite runs without undefined behaviour); a positive output shift (ADD only: TFLite
+    /// aborts) is applied as a saturating left shift.
     #[inline(always)]
     pub fn eval<const SUB: bool>(&self, x: i8, y: i8) -> i8 {
         let raw = self.raw::<SUB>(x, y);
         let scaled = if self.output_shift <= 0 {
             arith::mbqm_smaller_than_one(raw, self.output_multiplier, self.output_shift)
         } else {
-            arith::mbqm(raw, self.output_multiplier, self.output_shift)
+            arith::mbqm_saturating(raw, self.output_multiplier, self.output_shift)
         };
         self.finish(scaled)
     }
@@ -322,6 +323,8 @@ mod tests {
         assert_eq!((p.output_multiplier, p.output_shift), (1 << 30, 3));
         assert_eq!(p.eval::<false>(0, 0), 0);
         assert_eq!(p.eval::<false>(1, 0), 127);
+        assert_eq!(p.eval::<false>(-128, -128), -128);
+        assert_eq!(p.eval::<false>(127, 127), 127);
         assert_eq!(p.eval::<true>(0, 1), -128);
         // SUB as TFLite's x86 build computes it: only the sign of SRDHM(A − B, Mo) survives in
         // SSE code (A − B = −2^19 here), the scalar code adds (v >> 29) = −1.

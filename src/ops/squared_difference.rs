@@ -13,7 +13,7 @@
 //!
 //! Where TFLite does not compute a result: an output multiplier T²/(2¹⁴·s_out) ≥ 1 (an output
 //! scale far below any real model's) makes TFLite abort; qlite then applies the multiplier with
-//! its left shift (`MultiplyByQuantizedMultiplier`).
+//! a saturating left shift (`arith::mbqm_saturating`).
 
 use super::broadcast::{self, BinaryKernel};
 use super::{Kernel, PrepareContext, per_tensor};
@@ -90,7 +90,7 @@ impl QuantParams {
         let scaled = if self.output_shift <= 0 {
             arith::mbqm_smaller_than_one(sq, self.output_multiplier, self.output_shift)
         } else {
-            arith::mbqm(sq, self.output_multiplier, self.output_shift)
+            arith::mbqm_saturating(sq, self.output_multiplier, self.output_shift)
         };
         scaled.wrapping_add(self.output_offset).clamp(-128, 127) as i8
     }
