@@ -17,7 +17,7 @@
 //! smaller; sub.cc notes that a near-constant output range gives such scales):
 //! - ADD: TFLite aborts in `QuantizeMultiplierSmallerThanOneExp` (seen on converter-made models:
 //!   an ADD+RELU whose output is always 0 gets the output scale 7.8e-9). qlite computes
-//!   out = clamp(SRDHM(sat(A + B)·2^eo), Mo) + zp_out), the left shift saturating
+//!   out = clamp(SRDHM(sat((A + B)·2^eo), Mo) + zp_out), the left shift saturating
 //!   (`arith::mbqm_saturating`), so such an output is the activation's bound of the right sign.
 //! - SUB: sub.cc accepts the multiplier (QuantizeMultiplierGreaterThanOne, eo > 0) and then calls
 //!   `RoundingDivideByPOT(SRDHM(A − B, Mo), −eo)` with a negative exponent: undefined behaviour
