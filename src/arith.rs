@@ -131,6 +131,30 @@ pub fn rdbpot16(x: i16, exponent: i32) -> i16 {
     (x >> exponent) + (remainder > threshold) as i16
 }
 
+/// gemmlowp `RoundingDivideByPOT(x, exponent)` called with a NEGATIVE exponent, as the scalar
+/// code of TFLite's x86-64 build computes it (undefined behaviour in C++; TFLite's int8 SUB does
+/// this when its output multiplier is > 1, see `ops/add_sub.rs`). The shifts take their count
+/// modulo the operand width, as x86's `shl`/`sar` do: mask = int32((1 << (e mod 64)) − 1),
+/// result = (x >> (e mod 32)) + ((x & mask) > (mask >> 1) + (x < 0)).
+#[inline]
+pub fn rdbpot_negative_exponent_x86_scalar(x: i32, exponent: i32) -> i32 {
+    let mask = (1i64 << (exponent & 63)).wrapping_sub(1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + (x < 0) as i32;
+    (x >> (exponent & 31)) + (remainder > threshold) as i32
+}
+
+/// Like [`rdbpot_negative_exponent_x86_scalar`] in the SSE-vectorized code of TFLite's x86-64
+/// build: the vector arithmetic shift by an out-of-range count fills with the sign bit, so
+/// result = (x < 0 ? −1 : 0) + ((x & mask) > (mask >> 1) + (x < 0)).
+#[inline]
+pub fn rdbpot_negative_exponent_x86_sse(x: i32, exponent: i32) -> i32 {
+    let mask = (1i64 << (exponent & 63)).wrapping_sub(1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + (x < 0) as i32;
+    (x >> 31) + (remainder > threshold) as i32
+}
+
 /// TFLite `MultiplyByQuantizedMultiplier` (double rounding): x·M·2^shift with M in Q0.31.
 /// The left shift is a plain (wrapping) int32 multiply, as in TFLite.
 #[inline]
@@ -138,6 +162,20 @@ pub fn mbqm(x: i32, multiplier: i32, shift: i32) -> i32 {
     let left = if shift > 0 { shift } else { 0 };
     let right = if shift > 0 { 0 } else { -shift };
     rdbpot(srdhm(x.wrapping_mul(1i32.wrapping_shl(left as u32)), multiplier), right)
+}
+
+/// [`mbqm`] with a saturating instead of wrapping left shift. No TFLite counterpart: qlite uses
+/// it where TFLite aborts (an ADD or SQUARED_DIFFERENCE output multiplier ≥ 1), so that a
+/// huge multiplier saturates toward the sign of x instead of wrapping around.
+#[inline]
+pub fn mbqm_saturating(x: i32, multiplier: i32, shift: i32) -> i32 {
+    if shift > 0 {
+        let wide = i64::from(x) << shift.min(32);
+        let sat = wide.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        srdhm(sat, multiplier)
+    } else {
+        rdbpot(srdhm(x, multiplier), -shift)
+    }
 }
 
 /// TFLite `MultiplyByQuantizedMultiplierSmallerThanOneExp`: RDBPOT(SRDHM(x, M), −shift).
@@ -215,6 +253,37 @@ pub fn activation_range_quantized(
         A::RELU_N1_TO_1 => (qmin.max(q(-1.0)), qmax.min(q(1.0))),
         _ => (qmin, qmax),
     }
+}
+
+/// [`activation_range_quantized`] with TFLite's overflow check (`kernel_util.cc`, `Quantize`):
+/// TFLite refuses the operator (a prepare error, not an abort) when roundf(f / scale) is outside
+/// [−2³¹, 2³¹] as a float; the value 2³¹ itself passes the check and converts to INT32_MIN, as
+/// x86's `cvttss2si` does, and the zero point is then added with wrapping.
+pub fn activation_range_quantized_checked(
+    act: crate::tflite::ActivationFunctionType,
+    scale: f32,
+    zero_point: i32,
+    qmin: i32,
+    qmax: i32,
+) -> Result<(i32, i32)> {
+    use crate::tflite::ActivationFunctionType as A;
+    let q = |f: f32| -> Result<i32> {
+        let tmp = round_f32(f / scale);
+        let limit = 2147483648.0f32;
+        if !(tmp >= -limit && tmp <= limit) {
+            return Err(Error::Usage(format!(
+                "the fused activation's bound {f} overflows int32 at output scale {scale}"
+            )));
+        }
+        let v = if tmp >= limit { i32::MIN } else { tmp as i32 };
+        Ok(zero_point.wrapping_add(v))
+    };
+    Ok(match act {
+        A::RELU => (qmin.max(q(0.0)?), qmax),
+        A::RELU6 => (qmin.max(q(0.0)?), qmax.min(q(6.0)?)),
+        A::RELU_N1_TO_1 => (qmin.max(q(-1.0)?), qmax.min(q(1.0)?)),
+        _ => (qmin, qmax),
+    })
 }
 
 /// The float range of a fused activation (`CalculateActivationRange<float>`).
@@ -341,6 +410,34 @@ mod tests {
     }
 
     #[test]
+    fn rdbpot_with_negative_exponent_like_x86() {
+        // e = −3: mask = int32(2^61 − 1) = −1, so remainder = x and threshold = −1 + (x < 0).
+        // Scalar: x >> 29 (the count taken mod 32) plus (x ≥ 0).
+        assert_eq!(rdbpot_negative_exponent_x86_scalar(5, -3), 1);
+        assert_eq!(rdbpot_negative_exponent_x86_scalar(0, -3), 1);
+        assert_eq!(rdbpot_negative_exponent_x86_scalar(-5, -3), -1);
+        assert_eq!(rdbpot_negative_exponent_x86_scalar(3 << 29, -3), 4);
+        assert_eq!(rdbpot_negative_exponent_x86_scalar(-(3 << 29), -3), -3);
+        // SSE: the shift fills with the sign, so only ±1 remain.
+        assert_eq!(rdbpot_negative_exponent_x86_sse(3 << 29, -3), 1);
+        assert_eq!(rdbpot_negative_exponent_x86_sse(-(3 << 29), -3), -1);
+        assert_eq!(rdbpot_negative_exponent_x86_sse(0, -12), 1);
+        // e = −40: e mod 64 = 24, mask = 2^24 − 1; e mod 32 = 24.
+        assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 22), -40), 1);
+        assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 23) + 1, -40), 2);
+    }
+
+    #[test]
+    fn mbqm_saturating_keeps_the_sign() {
+        // 3·2^30 wraps to −2^30 in mbqm; the saturating form gives INT32_MAX·0.5.
+        assert_eq!(mbqm(3, 1 << 30, 30), srdhm(-(1 << 30), 1 << 30));
+        assert_eq!(mbqm_saturating(3, 1 << 30, 30), srdhm(i32::MAX, 1 << 30));
+        assert_eq!(mbqm_saturating(-3, 1 << 30, 40), srdhm(i32::MIN, 1 << 30));
+        assert_eq!(mbqm_saturating(5, 1 << 30, 1), 5);
+        assert_eq!(mbqm_saturating(5, 1 << 30, -1), mbqm(5, 1 << 30, -1));
+    }
+
+    #[test]
     fn mbqm_i64_reduces_the_multiplier() {
         // M = 2^30 → m16 = 2^14; x·2^14 >> 15 = x/2 rounded half up.
         assert_eq!(mbqm_i64(5, 1 << 30, 0), 3);
@@ -375,6 +472,20 @@ mod tests {
         assert_eq!(mean_multiplier(1 << 30, -30, 1000), (2_147_483, -31));
         // k is capped at 32: n = 2^40, shift 2 → M' = 2^62 / 2^40 = 2^22, shift 2 − 32.
         assert_eq!(mean_multiplier(1 << 30, 2, 1 << 40), (1 << 22, -30));
+    }
+
+    #[test]
+    fn activation_range_overflow_is_an_error() {
+        use crate::tflite::ActivationFunctionType as A;
+        assert_eq!(activation_range_quantized_checked(A::RELU6, 0.1, -128, -128, 127).ok(), Some((-128, -68)));
+        assert_eq!(activation_range_quantized_checked(A::NONE, 1e-30, 0, -128, 127).ok(), Some((-128, 127)));
+        // 0/scale is fine at any scale; 6/1e-30 overflows.
+        assert_eq!(activation_range_quantized_checked(A::RELU, 1e-30, 5, -128, 127).ok(), Some((5, 127)));
+        assert!(activation_range_quantized_checked(A::RELU6, 1e-30, 0, -128, 127).is_err());
+        assert!(activation_range_quantized_checked(A::RELU_N1_TO_1, 1e-12, 0, -128, 127).is_err());
+        // roundf(6 / s) = 2^31 exactly passes and converts to INT32_MIN.
+        let s = 6.0 / 2147483648.0f32;
+        assert_eq!(activation_range_quantized_checked(A::RELU6, s, 0, -128, 127).ok(), Some((0, i32::MIN)));
     }
 
     #[test]

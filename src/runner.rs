@@ -190,11 +190,14 @@ pub fn compare(got: &Array, expected: &Array, scale: Option<f32>) -> Result<Comp
     let pairs: Vec<(u64, f64)> = match got.dtype {
         DType::Float32 => {
             let (a, b) = (got.to_vec::<f32>(), expected.to_vec::<f32>());
-            a.iter().zip(&b).map(|(&x, &y)| (ulps(x, y), (x as f64 - y as f64).abs())).collect()
+            // Two NaNs are equal (whatever their sign or payload), as `ulps` says.
+            let real = |x: f32, y: f32| if x.is_nan() && y.is_nan() { 0.0 } else { (x as f64 - y as f64).abs() };
+            a.iter().zip(&b).map(|(&x, &y)| (ulps(x, y), real(x, y))).collect()
         }
         DType::Float64 => {
             let (a, b) = (got.to_vec::<f64>(), expected.to_vec::<f64>());
-            a.iter().zip(&b).map(|(&x, &y)| (if x == y { 0 } else { 1 }, (x - y).abs())).collect()
+            let same = |x: f64, y: f64| x == y || (x.is_nan() && y.is_nan());
+            a.iter().zip(&b).map(|(&x, &y)| if same(x, y) { (0, 0.0) } else { (1, (x - y).abs()) }).collect()
         }
         dt => {
             let (a, b) = (ints(got)?, ints(expected)?);
@@ -270,5 +273,13 @@ mod tests {
         assert_eq!(ulps(1.0, f32::from_bits(1.0f32.to_bits() + 3)), 3);
         assert_eq!(ulps(0.0, -0.0), 0);
         assert_eq!(ulps(f32::from_bits(1), -f32::from_bits(1)), 2);
+    }
+
+    #[test]
+    fn nan_equals_nan() {
+        let a = Array::from_slice(DType::Float32, vec![3], &[f32::NAN, 1.0, f32::NAN]);
+        let b = Array::from_slice(DType::Float32, vec![3], &[-f32::NAN, 1.0, 2.0]);
+        let c = compare(&a, &b, None).unwrap();
+        assert_eq!((c.differing, c.worst_index), (1, Some(2)));
     }
 }

@@ -179,7 +179,8 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 -(wq.zero_point[0] as i32)
             };
             let scales = wq.scale.iter().map(|&s_w| s_in as f64 * s_w as f64 / s_out as f64).collect();
-            let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
+            let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, zp_out, -128, 127)
+                .map_err(|e| ctx.err(e.to_string()))?;
             Ok(Box::new(Int8Fc {
                 g,
                 weights: Src::new(ctx, 1)?,

@@ -22,11 +22,17 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod add_sub;
 pub mod arg_max;
+pub mod broadcast;
 pub mod dequantize;
+pub mod div;
 pub mod fully_connected;
+pub mod maximum_minimum;
+pub mod mul;
 pub mod padding;
 pub mod pooling;
+pub mod pow;
 pub mod quantize;
 pub mod reduce;
 pub mod reshape;
@@ -34,6 +40,7 @@ pub mod resize;
 pub mod shape;
 pub mod softmax;
 pub mod space_to_batch;
+pub mod squared_difference;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -84,6 +91,14 @@ impl OpRegistry {
         r.add_builtin(B::SOFTMAX, f(softmax::prepare));
         r.add_builtin(B::ARG_MAX, f(arg_max::prepare_arg_max));
         r.add_builtin(B::ARG_MIN, f(arg_max::prepare_arg_min));
+        r.add_builtin(B::ADD, f(add_sub::prepare_add));
+        r.add_builtin(B::SUB, f(add_sub::prepare_sub));
+        r.add_builtin(B::MUL, f(mul::prepare));
+        r.add_builtin(B::DIV, f(div::prepare));
+        r.add_builtin(B::POW, f(pow::prepare));
+        r.add_builtin(B::SQUARED_DIFFERENCE, f(squared_difference::prepare));
+        r.add_builtin(B::MAXIMUM, f(maximum_minimum::prepare_maximum));
+        r.add_builtin(B::MINIMUM, f(maximum_minimum::prepare_minimum));
         r
     }
 

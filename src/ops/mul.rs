@@ -1,0 +1,150 @@
+//! MUL: `out = act(a · b)` with NumPy broadcasting (`broadcast.rs`).
+//!
+//! int8 (TFLite `kernels/mul.cc` Prepare, `reference/integer_ops/mul.h` `MulElementwise` and
+//! `BroadcastMul6DSlow`, which compute the same per-element function):
+//! (M, e) = QuantizeMultiplier(double(float32(float32(s1·s2) / s_out))) — the real multiplier is
+//! formed in float32, then widened;
+//! out = clamp(zp_out + MultiplyByQuantizedMultiplier((q1 − zp1)·(q2 − zp2), M, e), act_min, act_max).
+//!
+//! float32 (`reference_ops::Mul`, `BroadcastMul6DSlow`): out = min(max(a·b, lo), hi), (lo, hi) the
+//! activation's range, [−FLT_MAX, FLT_MAX] for none. Bit-identical.
+//!
+//! Fused activations other than NONE, RELU, RELU6 and RELU_N1_TO_1 are rejected (TFLite would
+//! silently ignore them), and so is an activation bound that overflows int32 when quantized
+//! (TFLite's prepare fails the same way).
+
+use super::broadcast::{self, BinaryKernel, clamp_f32};
+use super::{Kernel, PrepareContext, per_tensor};
+use crate::arith;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tflite;
+
+/// The precomputed int8 MUL parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuantParams {
+    /// −zp1
+    pub input1_offset: i32,
+    /// −zp2
+    pub input2_offset: i32,
+    /// zp_out
+    pub output_offset: i32,
+    /// QuantizeMultiplier of s1·s2/s_out.
+    pub output_multiplier: i32,
+    /// Its shift (positive: left).
+    pub output_shift: i32,
+    /// Activation range.
+    pub act_min: i32,
+    /// Activation range.
+    pub act_max: i32,
+}
+
+impl QuantParams {
+    /// Computes the parameters as mul.cc does.
+    pub fn new(
+        s1: f32,
+        zp1: i32,
+        s2: f32,
+        zp2: i32,
+        s_out: f32,
+        zp_out: i32,
+        act: tflite::ActivationFunctionType,
+    ) -> std::result::Result<Self, String> {
+        let real = s1 * s2 / s_out; // float32, as in mul.cc
+        let (output_multiplier, output_shift) = arith::quantize_multiplier(f64::from(real));
+        let (act_min, act_max) =
+            arith::activation_range_quantized_checked(act, s_out, zp_out, -128, 127).map_err(|e| e.to_string())?;
+        Ok(QuantParams {
+            input1_offset: -zp1,
+            input2_offset: -zp2,
+            output_offset: zp_out,
+            output_multiplier,
+            output_shift,
+            act_min,
+            act_max,
+        })
+    }
+
+    /// One int8 element.
+    #[inline(always)]
+    pub fn eval(&self, x: i8, y: i8) -> i8 {
+        let prod = (i32::from(x) + self.input1_offset).wrapping_mul(i32::from(y) + self.input2_offset);
+        let v = self.output_offset.wrapping_add(arith::mbqm(prod, self.output_multiplier, self.output_shift));
+        v.clamp(self.act_min, self.act_max) as i8
+    }
+}
+
+/// Prepares MUL.
+pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    ctx.expect_io(2..=2, 1)?;
+    let act = ctx
+        .options::<tflite::MulOptions>()
+        .map_or(tflite::ActivationFunctionType::NONE, |o| o.fused_activation_function());
+    if !arith::is_supported_activation(act) {
+        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+    }
+    let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
+    if t1 != t2 || t1 != to {
+        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+    }
+    let plan = broadcast::plan(ctx)?;
+    match to {
+        DType::Int8 => {
+            let (s1, zp1) = per_tensor(ctx, ctx.input_quant(0)?, "input 1")?;
+            let (s2, zp2) = per_tensor(ctx, ctx.input_quant(1)?, "input 2")?;
+            let (so, zpo) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+            let p = QuantParams::new(s1, zp1, s2, zp2, so, zpo, act).map_err(|e| ctx.err(e))?;
+            Ok(Box::new(BinaryKernel::new(plan, move |x: i8, y: i8| p.eval(x, y))))
+        }
+        DType::Float32 => {
+            let (lo, hi) = arith::activation_range_f32(act);
+            Ok(Box::new(BinaryKernel::new(plan, move |x: f32, y: f32| clamp_f32(x * y, lo, hi))))
+        }
+        _ => Err(ctx.err(format!("unsupported type {to}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tflite::ActivationFunctionType as A;
+
+    #[test]
+    fn multiplier_is_formed_in_float32() {
+        // 0.1f·0.2f/0.3f in float32 differs from the double computation.
+        let (s1, s2, so) = (0.1f32, 0.2f32, 0.3f32);
+        let p = QuantParams::new(s1, 0, s2, 0, so, 0, A::NONE).unwrap();
+        let f32_real = f64::from(s1 * s2 / so);
+        assert_eq!((p.output_multiplier, p.output_shift), arith::quantize_multiplier(f32_real));
+        assert_ne!(f32_real, f64::from(s1) * f64::from(s2) / f64::from(so));
+    }
+
+    #[test]
+    fn mul_rounds_and_clamps() {
+        // s1·s2/s_out = 0.25 → (2^30, −1).
+        let p = QuantParams::new(0.5, 0, 0.5, 0, 1.0, 0, A::NONE).unwrap();
+        assert_eq!((p.output_multiplier, p.output_shift), (1 << 30, -1));
+        assert_eq!(p.eval(4, 3), 3); // 12/4 = 3
+        assert_eq!(p.eval(2, 3), 2); // 1.5 → 2
+        // −1.5: SRDHM(−6, 2^30) = −3 (−3.0 exact), RDBPOT(−3, 1) = −2 (half away).
+        assert_eq!(p.eval(-2, 3), -2);
+        // −0.5: SRDHM(−2, 2^30) = −1, RDBPOT(−1, 1) = −1.
+        assert_eq!(p.eval(-1, 2), -1);
+        assert_eq!(p.eval(127, 127), 127); // 4032.25 clamps
+        assert_eq!(p.eval(-128, 127), -128);
+        // Zero points.
+        let p = QuantParams::new(0.5, 5, 0.5, -5, 1.0, 10, A::RELU).unwrap();
+        assert_eq!((p.act_min, p.act_max), (10, 127));
+        assert_eq!(p.eval(9, -2), 13); // (4·3)/4 = 3 → 13
+        assert_eq!(p.eval(1, -2), 10); // −3 → 7, clamped to RELU's 10
+    }
+
+    #[test]
+    fn large_multiplier_shifts_left() {
+        // s1·s2/s_out = 3 → (3·2^29, 2).
+        let p = QuantParams::new(1.0, 0, 3.0, 0, 1.0, 0, A::NONE).unwrap();
+        assert_eq!((p.output_multiplier, p.output_shift), (3 << 29, 2));
+        assert_eq!(p.eval(5, 2), 30);
+        assert_eq!(p.eval(-5, 2), -30);
+    }
+}
