@@ -96,11 +96,12 @@ def gen(name, ops, modes=("int8", "float"), weight=1, oracle="ref", floatio=True
 class Spec:
     """What a generator returns."""
 
-    def __init__(self, fn, ranges, params, nonzero=(), post=None, float_io=None, per_channel=True):
+    def __init__(self, fn, ranges, params, nonzero=(), inrange=(), post=None, per_channel=True):
         self.fn = fn  # tf.function with an input_signature
         self.ranges = ranges  # one (lo, hi) calibration range per input
         self.params = params  # JSON-able description
-        self.nonzero = set(nonzero)  # inputs that must avoid real 0 (divisors)
+        self.nonzero = set(nonzero)  # inputs that must avoid real 0 (divisors; one-signed ranges)
+        self.inrange = set(inrange) | self.nonzero  # float inputs kept inside their range
         self.post = post  # optional flatbuffer edit: ModelT -> None
         self.per_channel = per_channel
 
@@ -377,7 +378,9 @@ def binary_gen(opname, tf_op, fused=False, float_only=False, positive_b=False, p
             return apply_act(tf, tf_op(tf, args[0], args[1]), act)
 
         nonzero = [live.index(1)] if (positive_b and 1 in live) else []
-        return Spec(tfn([shapes[k] for k in live], f), [ranges[k] for k in live], params, nonzero=nonzero)
+        inrange = list(range(len(live))) if opname == "POW" else []  # no NaN or inf
+        return Spec(tfn([shapes[k] for k in live], f), [ranges[k] for k in live], params, nonzero=nonzero,
+                    inrange=inrange)
 
     return g
 
@@ -898,6 +901,24 @@ def g_requantize(R, mode):
                 post=_retarget(R, "QUANTIZE", shape, requant=rout))
 
 
+@gen("relu_0_to_1", ["RELU_0_TO_1"], floatio=False)
+def g_relu_0_to_1(R, mode):
+    """The converter never emits RELU_0_TO_1 (a clip to [0, 1] becomes MINIMUM + RELU): edit a
+    RESHAPE into it; int8 outputs get a [0, 1] range or another random one."""
+    tf = _tf()
+    rank = R.i(1, 4)
+    shape = R.shape(rank, 1, 6)
+    rin = R.qrange()
+    rout = None
+    if mode != "float":
+        rout = R.choice([(0.0, 1.0), (0.0, 1.0), rin, R.qrange()])
+        rout = (min(rout[0], 0.0), max(rout[1], 0.0))
+    params = dict(x=shape, out_range=None if rout is None else [float(rout[0]), float(rout[1])])
+    flat = _other_shape(shape)
+    return Spec(tfn([shape], lambda x: tf.reshape(x, flat)), [rin], params,
+                post=_retarget(R, "RELU_0_TO_1", shape, requant=rout))
+
+
 @gen("dequantize", ["DEQUANTIZE"], modes=("int8",))
 def g_dequantize(R, mode):
     tf = _tf()
@@ -1246,7 +1267,7 @@ def _make_inputs(details, spec, mode, rng):
             elif dt == np.float32:
                 lo, hi = spec.ranges[k] if k < len(spec.ranges) else (-1.0, 1.0)
                 span = hi - lo
-                if k in spec.nonzero:  # divisors: inside their one-signed range only
+                if k in spec.inrange:  # e.g. divisors: inside their one-signed range only
                     cases.append(rng.uniform(lo, hi, size=shape).astype(np.float32))
                     continue
                 a = rng.uniform(lo - 0.2 * span, hi + 0.2 * span, size=shape).astype(np.float32)
@@ -1254,7 +1275,9 @@ def _make_inputs(details, spec, mode, rng):
                     j = rng.integers(-140, 140, size=shape) - zp
                     a = ((j + 0.5) * scale).astype(np.float32)
                 elif c == 2 and a.size >= 4:
-                    a.flat[0], a.flat[1], a.flat[2], a.flat[3] = lo, hi, 0.0, 10 * (hi - lo) + hi
+                    # the range ends, zero and (for QUANTIZE to clamp) a value far beyond the range
+                    a.flat[0], a.flat[1], a.flat[2] = lo, hi, 0.0
+                    a.flat[3] = 10 * (hi - lo) + hi if mode == "int8f" else hi
             else:
                 raise RuntimeError(f"input {k}: no input generator for {dt}")
             cases.append(a)
