@@ -298,7 +298,7 @@ def g_transpose_conv(R, mode):
 @gen("fully_connected", ["FULLY_CONNECTED"])
 def g_fc(R, mode):
     tf = _tf()
-    k, units = R.i(1, 24), R.i(1, 12)
+    k, units = R.i(2, 24), R.i(1, 12)  # k = 1 becomes a broadcast MUL
     lead = [R.choice([1, 1, 2, 3])] + ([R.i(1, 4)] if R.p(0.3) else [])
     w = R.weights([k, units], 1)
     bias = R.weights([units], 0) * 4 if R.p(0.7) else None
@@ -366,8 +366,6 @@ def binary_gen(opname, tf_op, fused=False, float_only=False, positive_b=False, p
         if const_side is not None:
             lo, hi = ranges[const_side]
             const = R.values(shapes[const_side], lo, hi)
-            if (const_side == 1 and positive_b) or (const_side == 0 and positive_a):
-                const = const.astype("float32")
         params = dict(a=sa, b=sb, broadcast=kind, const=const_side, act=act)
         live = [k for k in range(2) if k != const_side]
 
@@ -531,7 +529,6 @@ def g_concat(R, mode):
         s = list(base)
         s[axis] = R.i(1, 4)
         shapes.append(s)
-    consts = {i: None for i in range(k)}
     const_idx = R.i(0, k - 1) if R.p(0.2) else None
     ranges = [R.qrange() for _ in range(k)]
     if R.p(0.4):  # all inputs calibrated alike
@@ -541,7 +538,6 @@ def g_concat(R, mode):
     ax = axis - rank if R.p(0.3) else axis
     params = dict(shapes=shapes, axis=ax, const=const_idx, act=act)
     live = [i for i in range(k) if i != const_idx]
-    del consts
 
     def f(*xs):
         xs = list(xs)
@@ -946,7 +942,6 @@ def g_squeeze(R, mode):
         dims = [all_ones[0]]
     removed = all_ones if not dims else [a % rank for a in dims]
     out = [d for i, d in enumerate(shape) if i not in removed]
-    out = out or []
     params = dict(x=shape, squeeze_dims=dims, out=out)
 
     def opts(s):
