@@ -18,6 +18,7 @@ pub mod error;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
+pub mod libm;
 pub mod model;
 pub mod npy;
 pub mod ops;

@@ -24,10 +24,14 @@ use crate::tflite::{self, BuiltinOperator as B};
 
 pub mod dequantize;
 pub mod fully_connected;
+pub mod hard_swish;
+pub mod lut_activations;
 pub mod padding;
 pub mod quantize;
+pub mod relu;
 pub mod reshape;
 pub mod shape;
+pub mod unary;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +69,22 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::RELU, f(relu::prepare_relu));
+        r.add_builtin(B::RELU6, f(relu::prepare_relu6));
+        r.add_builtin(B::RELU_N1_TO_1, f(relu::prepare_relu_n1_to_1));
+        r.add_builtin(B::RELU_0_TO_1, f(relu::prepare_relu_0_to_1));
+        r.add_builtin(B::LEAKY_RELU, f(relu::prepare_leaky_relu));
+        r.add_builtin(B::HARD_SWISH, f(hard_swish::prepare));
+        r.add_builtin(B::LOGISTIC, f(lut_activations::prepare_logistic));
+        r.add_builtin(B::TANH, f(lut_activations::prepare_tanh));
+        r.add_builtin(B::ELU, f(lut_activations::prepare_elu));
+        r.add_builtin(B::EXP, f(unary::prepare_exp));
+        r.add_builtin(B::LOG, f(unary::prepare_log));
+        r.add_builtin(B::SQRT, f(unary::prepare_sqrt));
+        r.add_builtin(B::RSQRT, f(unary::prepare_rsqrt));
+        r.add_builtin(B::NEG, f(unary::prepare_neg));
+        r.add_builtin(B::ABS, f(unary::prepare_abs));
+        r.add_builtin(B::FLOOR, f(unary::prepare_floor));
         r
     }
 

@@ -1,0 +1,156 @@
+//! LOGISTIC, TANH and ELU: int8 through a 256-entry table, float32 elementwise. Output shape =
+//! input shape.
+//!
+//! int8 (TFLite's SigmoidPrepare/TanhPrepare/EluPrepare in `kernels/activations.cc`, the kReference
+//! path): the table is [`arith::lut_int8`] (`LUTPopulate<int8_t>`) of
+//! - LOGISTIC: `1 / (1 + expf(−x))` (float32); TFLite requires s_out == 1/256 exactly (any
+//!   output zero point), and so do we;
+//! - TANH: `tanhf(x)`;
+//! - ELU: `x < 0 ? expm1f(x) : x`;
+//!
+//! and eval is `out = table[q + 128]`. The table depends on the C library's `expf`/`tanhf`/
+//! `expm1f`; qlite uses [`crate::libm`], identical to glibc 2.36 on all inputs.
+//!
+//! float32:
+//! - LOGISTIC (`reference_ops::Logistic`, TF 2.21): x > 16.619047 → 1; x < −9 → expf(x);
+//!   else 1 / (1 + expf(−x)); NaN → NaN.
+//! - TANH (`reference_ops::Tanh`): tanhf(x).
+//! - ELU (`optimized_ops::Elu`, the only kernel TFLite has): x < 0 ? expm1f(x) : x.
+//!
+//! ELU is not in TFLite's BUILTIN_REF resolver at all (a model with ELU fails to load there);
+//! its kernel is the same LUT/Eigen-free code in every other resolver, so qlite matches that.
+
+use super::relu::{io_quant, unary_same_type};
+use super::{Inputs, Kernel, Outputs, PrepareContext};
+use crate::arith;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::libm;
+
+/// An int8 → int8 table lookup.
+pub(crate) struct LutInt8 {
+    pub table: [i8; 256],
+}
+
+impl Kernel for LutInt8 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i8>(0)?;
+        let out = outputs.get::<i8>(0)?;
+        for (o, &q) in out.iter_mut().zip(x) {
+            *o = self.table[(q as i32 + 128) as usize];
+        }
+        Ok(())
+    }
+}
+
+/// A float32 elementwise function.
+pub(crate) struct MapF32(pub fn(f32) -> f32);
+
+impl Kernel for MapF32 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<f32>(0)?;
+        let out = outputs.get::<f32>(0)?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = (self.0)(v);
+        }
+        Ok(())
+    }
+}
+
+/// The logistic function of TFLite's int8 table: `1 / (1 + expf(−x))`.
+pub fn logistic_lut_fn(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// TFLite 2.21's float32 reference logistic.
+pub fn logistic_f32(x: f32) -> f32 {
+    const CUTOFF_UPPER: f32 = 16.619047164916992188;
+    const CUTOFF_LOWER: f32 = -9.0;
+    if x > CUTOFF_UPPER {
+        1.0
+    } else if x < CUTOFF_LOWER {
+        libm::expf(x)
+    } else {
+        1.0 / (1.0 + libm::expf(-x))
+    }
+}
+
+/// ELU with alpha 1: `x < 0 ? expm1f(x) : x`.
+pub fn elu_f32(x: f32) -> f32 {
+    if x < 0.0 { libm::expm1f(x) } else { x }
+}
+
+fn prepare_lut<'m>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    lut_fn: fn(f32) -> f32,
+    float_fn: fn(f32) -> f32,
+    required_s_out: Option<f64>,
+) -> Result<Box<dyn Kernel + 'm>> {
+    match unary_same_type(ctx)? {
+        DType::Float32 => Ok(Box::new(MapF32(float_fn))),
+        DType::Int8 => {
+            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+            if let Some(r) = required_s_out
+                && s_out as f64 != r
+            {
+                return Err(ctx.err(format!("output scale must be {r}, got {s_out}")));
+            }
+            Ok(Box::new(LutInt8 { table: arith::lut_int8(s_in, zp_in, s_out, zp_out, lut_fn) }))
+        }
+        t => Err(ctx.err(format!("unsupported type {t}"))),
+    }
+}
+
+/// Prepares LOGISTIC.
+pub fn prepare_logistic<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, logistic_lut_fn, logistic_f32, Some(1.0 / 256.0))
+}
+
+/// Prepares TANH.
+pub fn prepare_tanh<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, libm::tanhf, libm::tanhf, None)
+}
+
+/// Prepares ELU.
+pub fn prepare_elu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, elu_f32, elu_f32, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logistic_table_hand_values() {
+        // s_in = 0.1, zp_in = 0, s_out = 1/256, zp_out = −128: q = 0 → 0.5·256 − 128 = 0;
+        // q = 127 → σ(12.7) = 0.999997 → 256 − 128 = 128 → 127; q = −128 → σ(−12.8) ≈ 2.8e-6 → −128.
+        let t = arith::lut_int8(0.1, 0, 1.0 / 256.0, -128, logistic_lut_fn);
+        assert_eq!((t[128], t[255], t[0]), (0, 127, -128));
+        // q = 10 → σ(1.0) = 0.7310586 → 187.15 → 187 − 128 = 59.
+        assert_eq!(t[138], 59);
+    }
+
+    #[test]
+    fn tanh_table_is_odd_with_symmetric_params() {
+        let t = arith::lut_int8(0.05, 0, 1.0 / 128.0, 0, libm::tanhf);
+        for q in 1..=127 {
+            // Away from the asymmetric clamp [−128, 127].
+            if t[128 + q] < 127 {
+                assert_eq!(t[128 + q] as i32, -(t[128 - q] as i32), "q = {q}");
+            }
+        }
+        // tanh(1) = 0.7615942 → 97.48 → 97.
+        assert_eq!(t[128 + 20], 97);
+    }
+
+    #[test]
+    fn float_logistic_cutoffs() {
+        assert_eq!(logistic_f32(20.0), 1.0);
+        assert_eq!(logistic_f32(-10.0), libm::expf(-10.0));
+        assert_eq!(logistic_f32(-100.0), libm::expf(-100.0)); // a subnormal, not 0
+        assert_eq!(logistic_f32(0.0), 0.5);
+        assert!(logistic_f32(f32::NAN).is_nan());
+        assert_eq!(elu_f32(-1.0), libm::expm1f(-1.0));
+        assert_eq!(elu_f32(2.5), 2.5);
+    }
+}
