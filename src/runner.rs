@@ -190,7 +190,9 @@ pub fn compare(got: &Array, expected: &Array, scale: Option<f32>) -> Result<Comp
     let pairs: Vec<(u64, f64)> = match got.dtype {
         DType::Float32 => {
             let (a, b) = (got.to_vec::<f32>(), expected.to_vec::<f32>());
-            a.iter().zip(&b).map(|(&x, &y)| (ulps(x, y), (x as f64 - y as f64).abs())).collect()
+            // Equal values (NaN with NaN, inf with inf) differ by 0, not by NaN = inf − inf.
+            let real = |x: f32, y: f32| if ulps(x, y) == 0 { 0.0 } else { (x as f64 - y as f64).abs() };
+            a.iter().zip(&b).map(|(&x, &y)| (ulps(x, y), real(x, y))).collect()
         }
         DType::Float64 => {
             let (a, b) = (got.to_vec::<f64>(), expected.to_vec::<f64>());

@@ -14,8 +14,8 @@
 //! of a negative alpha multiplier applied after the multiplication.
 //!
 //! float32: RELU = `x < 0 ? 0 : x` (Eigen `cwiseMax(0)`, which keeps NaN and −0);
-//! RELU6 = min(max(0, x), 6) with std::min/max argument order (NaN → 0, −0 → +0);
-//! RELU_N1_TO_1 / RELU_0_TO_1 = `x > hi ? hi : x < lo ? lo : x` (NaN and −0 kept);
+//! RELU6 / RELU_N1_TO_1 / RELU_0_TO_1 = `x > hi ? hi : x < lo ? lo : x` (NaN and −0 kept; TF
+//! 2.21's RELU6 behaves so, although the LiteRT source's `min(max(0, x), 6)` would map NaN to 0);
 //! LEAKY_RELU = `x > 0 ? x : x·α`.
 
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
@@ -79,13 +79,7 @@ impl Kernel for ReluFloat {
                     *o = if v < 0.0 { 0.0 } else { v };
                 }
             }
-            Kind::Relu6 => {
-                for (o, &v) in out.iter_mut().zip(x) {
-                    let m = if 0.0 < v { v } else { 0.0 };
-                    *o = if 6.0 < m { 6.0 } else { m };
-                }
-            }
-            Kind::ReluN1To1 | Kind::Relu0To1 => {
+            Kind::Relu6 | Kind::ReluN1To1 | Kind::Relu0To1 => {
                 let (lo, hi) = self.0.range();
                 for (o, &v) in out.iter_mut().zip(x) {
                     *o = if v > hi {
@@ -287,8 +281,8 @@ mod tests {
         assert_eq!(&relu[..4], &[0.0, 0.0, 0.5, 7.0]);
         assert!(relu[1].is_sign_negative() && relu[4].is_nan() && relu[5] == 0.0);
         let relu6 = run_f32(&mut ReluFloat(Kind::Relu6), &x);
-        assert_eq!(relu6, vec![0.0, 0.0, 0.5, 6.0, 0.0, 0.0]);
-        assert!(relu6[1].is_sign_positive());
+        assert_eq!(&relu6[..4], &[0.0, 0.0, 0.5, 6.0]);
+        assert!(relu6[1].is_sign_negative() && relu6[4].is_nan() && relu6[5] == 0.0);
         let relu1 = run_f32(&mut ReluFloat(Kind::ReluN1To1), &x);
         assert_eq!(&relu1[..4], &[-1.0, 0.0, 0.5, 1.0]);
         assert!(relu1[4].is_nan() && relu1[5] == -1.0);
