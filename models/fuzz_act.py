@@ -134,6 +134,15 @@ def random_zp(rng):
     return int(rng.integers(-128, 128)) if rng.random() < 0.8 else int(rng.choice([-128, 127, 0]))
 
 
+# Extreme (input, output) quantizations tried first for every int8 operator: int32 overflow of
+# activation bounds and of table entries (TFLite's x86 build wraps the former, clamps the latter).
+EDGE_QUANT = [
+    ((0.5, 3), (1e-9, 5)), ((0.5, 3), (1e-9, -5)), ((0.5, 0), (1e-10, -7)), ((0.5, 0), (1e-10, 7)),
+    ((1e-3, 0), (1e-12, -3)), ((0.1, 0), (1e-10, 3)), ((3e38, 0), (1.0, 0)), ((1e30, 0), (1e-20, 0)),
+    ((1e-30, -128), (1e-30, 127)), ((1e-38, 5), (3e38, -5)), ((100.0, 127), (1e-3, -128)), ((2.0, 0), (1.0, 0)),
+]
+
+
 def int8_cases(rng, n_elems):
     """Inputs stacked on axis 0: all 256 values, then random values."""
     cases = max(2, -(-256 // n_elems) + 1)
@@ -220,6 +229,8 @@ def main():
                     if int8:
                         qin = (random_scale(rng), random_zp(rng))
                         qout = (random_scale(rng), random_zp(rng))
+                        if i < len(EDGE_QUANT):
+                            qin, qout = EDGE_QUANT[i]
                         if op == "LOGISTIC":
                             qout = (1.0 / 256.0, random_zp(rng) if rng.random() < 0.3 else -128)
                         if op == "TANH" and rng.random() < 0.5:

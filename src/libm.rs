@@ -14,12 +14,12 @@
 //!   x86-64-v3 machine), where GCC contracted `a*b + c` into fused multiply-adds; the ports use
 //!   [`f64::mul_add`] at exactly those places. On a CPU without FMA glibc's `expf` differs from
 //!   this port on 2 of the 2^32 inputs.
-//! - [`expm1f`], [`tanhf`]: the SunPro/FreeBSD float code (glibc ≤ 2.40; permissive Sun notice),
+//! - [`expm1f`], [`tanhf`], [`erfcf`]: the SunPro/FreeBSD float code (glibc ≤ 2.40; permissive Sun notice),
 //!   all in float arithmetic. glibc 2.41+ replaced `tanhf` by a correctly rounded one, which
-//!   differs from this on a small fraction of inputs.
+//!   differs from this on a small fraction of inputs (likewise `erfcf` in 2.42).
 //!
 //! Verification: `cargo test --release --lib libm -- --ignored` compares every one of the 2^32
-//! float inputs against the host C library (on glibc Linux); on the reference machine all four
+//! float inputs against the host C library (on glibc Linux); on the reference machine all five
 //! functions agree on all inputs (NaN payloads aside). The normal unit tests pin a set of values
 //! taken from glibc.
 
@@ -291,6 +291,82 @@ pub fn logf(x: f32) -> f32 {
     y as f32
 }
 
+/// `erfcf(x)` as glibc 2.36 computes it (SunPro float algorithm, with [`expf`]).
+pub fn erfcf(x: f32) -> f32 {
+    const TINY: f32 = 1e-30;
+    let c = |b: u32| f32::from_bits(b);
+    let erx = c(0x3f58560b);
+    // erf on [0, 0.84375].
+    let (pp0, pp1, pp2, pp3, pp4) = (c(0x3e0375d4), c(0xbea66beb), c(0xbce9528f), c(0xbbbd1489), c(0xb7c756b1));
+    let (qq1, qq2, qq3, qq4, qq5) = (c(0x3ecbbbce), c(0x3d852a63), c(0x3ba68116), c(0x390aee49), c(0xb684e21a));
+    // erf on [0.84375, 1.25].
+    let (pa0, pa1, pa2, pa3, pa4, pa5, pa6) =
+        (c(0xbb1acdc6), c(0x3ed46805), c(0xbebe9208), c(0x3ea2fe54), c(0xbde31cc2), c(0x3d1151b3), c(0xbb0df9c0));
+    let (qa1, qa2, qa3, qa4, qa5, qa6) =
+        (c(0x3dd9f331), c(0x3f0a5785), c(0x3d931ae7), c(0x3e013307), c(0x3c5f6e13), c(0x3c445aa3));
+    // erfc on [1.25, 1/0.35].
+    let ra = [c(0xbc21a093), c(0xbf31a0b7), c(0xc128f022), c(0xc2798057), c(0xc322658c), c(0xc3389ae7), c(0xc2a2932b)];
+    let ra7 = c(0xc11d077e);
+    let sa = [c(0x419d35ce), c(0x4309a863), c(0x43d9486f), c(0x442158c9), c(0x43d6810b), c(0x42d9451f), c(0x40d23f7c)];
+    let sa8 = c(0xbd777f97);
+    // erfc on [1/0.35, 28].
+    let rb = [c(0xbc21a092), c(0xbf4c9dd4), c(0xc18e104b), c(0xc320a2ea), c(0xc41f6441), c(0xc480230b), c(0xc3f1c275)];
+    let sb = [c(0x41f2b459), c(0x43a2e571), c(0x44c01759), c(0x4547fdbb), c(0x451f90ce), c(0x43ed43a7), c(0xc1b38712)];
+
+    let hx = x.to_bits() as i32;
+    let ix = hx & 0x7fff_ffff;
+    if ix >= 0x7f80_0000 {
+        // erfc(NaN) = NaN, erfc(±inf) = 0, 2.
+        return ((((hx as u32) >> 31) << 1) as f32) + 1.0 / x;
+    }
+    if ix < 0x3f58_0000 {
+        // |x| < 0.84375
+        if ix < 0x2380_0000 {
+            return 1.0 - x; // |x| < 2^-56
+        }
+        let z = x * x;
+        let r = pp0 + z * (pp1 + z * (pp2 + z * (pp3 + z * pp4)));
+        let s = 1.0 + z * (qq1 + z * (qq2 + z * (qq3 + z * (qq4 + z * qq5))));
+        let y = r / s;
+        if hx < 0x3e80_0000 {
+            // x < 1/4
+            return 1.0 - (x + x * y);
+        }
+        let mut r = x * y;
+        r += x - 0.5;
+        return 0.5 - r;
+    }
+    if ix < 0x3fa0_0000 {
+        // 0.84375 <= |x| < 1.25
+        let s = x.abs() - 1.0;
+        let p = pa0 + s * (pa1 + s * (pa2 + s * (pa3 + s * (pa4 + s * (pa5 + s * pa6)))));
+        let q = 1.0 + s * (qa1 + s * (qa2 + s * (qa3 + s * (qa4 + s * (qa5 + s * qa6)))));
+        return if hx >= 0 { (1.0 - erx) - p / q } else { 1.0 + (erx + p / q) };
+    }
+    if ix < 0x41e0_0000 {
+        // |x| < 28
+        let x = x.abs();
+        let s = 1.0 / (x * x);
+        let (r, ss);
+        if ix < 0x4036_db6d {
+            // |x| < 1/0.35
+            r = ra[0] + s * (ra[1] + s * (ra[2] + s * (ra[3] + s * (ra[4] + s * (ra[5] + s * (ra[6] + s * ra7))))));
+            ss = 1.0
+                + s * (sa[0] + s * (sa[1] + s * (sa[2] + s * (sa[3] + s * (sa[4] + s * (sa[5] + s * (sa[6] + s * sa8)))))));
+        } else {
+            if hx < 0 && ix >= 0x40c0_0000 {
+                return 2.0 - TINY; // x < −6
+            }
+            r = rb[0] + s * (rb[1] + s * (rb[2] + s * (rb[3] + s * (rb[4] + s * (rb[5] + s * rb[6])))));
+            ss = 1.0 + s * (sb[0] + s * (sb[1] + s * (sb[2] + s * (sb[3] + s * (sb[4] + s * (sb[5] + s * sb[6]))))));
+        }
+        let z = f32::from_bits(x.to_bits() & 0xffff_e000);
+        let r = expf(-z * z - 0.5625) * expf((z - x) * (z + x) + r / ss);
+        return if hx > 0 { r / x } else { 2.0 - r / x };
+    }
+    if hx > 0 { TINY * TINY } else { 2.0 - TINY }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +391,7 @@ mod tests {
         check(expm1f, "expm1f", EXPM1F_CASES);
         check(tanhf, "tanhf", TANHF_CASES);
         check(logf, "logf", LOGF_CASES);
+        check(erfcf, "erfcf", ERFCF_CASES);
     }
 
     #[test]
@@ -351,15 +428,19 @@ mod tests {
             fn expm1f(x: f32) -> f32;
             fn tanhf(x: f32) -> f32;
             fn logf(x: f32) -> f32;
+            fn erfcf(x: f32) -> f32;
         }
-        let pairs: [(&str, fn(f32) -> f32, unsafe extern "C" fn(f32) -> f32); 4] = [
+        let pairs: [(&str, fn(f32) -> f32, unsafe extern "C" fn(f32) -> f32); 5] = [
             ("expf", super::expf, expf),
             ("expm1f", super::expm1f, expm1f),
             ("tanhf", super::tanhf, tanhf),
             ("logf", super::logf, logf),
+            ("erfcf", super::erfcf, erfcf),
         ];
+        // QLITE_LIBM_ONLY=name checks one function.
+        let only = std::env::var("QLITE_LIBM_ONLY").ok();
         let mut report = Vec::new();
-        for (name, ours, theirs) in pairs {
+        for (name, ours, theirs) in pairs.into_iter().filter(|p| only.as_deref().is_none_or(|o| o == p.0)) {
             let mut bad = 0u64;
             let mut first = None;
             for bits in 0..=u32::MAX {
