@@ -1,10 +1,11 @@
 """Golden single-op models for the activation group (models/golden/act_*).
 
 int8 models: LOGISTIC and TANH over narrow, usual and wide input ranges, standalone RELU /
-RELU6 / RELU_N1_TO_1, LEAKY_RELU with alpha 0.2, −0.5 and 3, HARD_SWISH, ELU. The first case of
-every int8 input holds all 256 int8 values. float32 models: one model with LOGISTIC, TANH, RELU,
+RELU6 / RELU_N1_TO_1, LEAKY_RELU with alpha 0.2, −0.5 and 3, HARD_SWISH, ELU, GELU (exact and
+approximate). The first case of every int8 input holds all 256 int8 values. float32 models: one model with LOGISTIC, TANH, RELU,
 RELU6, RELU_N1_TO_1, LEAKY_RELU and HARD_SWISH side by side, one with EXP, LOG, SQRT, RSQRT, NEG,
-ABS and FLOOR, and ELU; their inputs include ±0, ±inf, NaN, subnormals and the logistic cutoffs.
+ABS and FLOOR, approximate GELU, and ELU (float exact GELU is not bit-exact, see
+src/ops/lut_activations.rs); their inputs include ±0, ±inf, NaN, subnormals and the logistic cutoffs.
 
 Reference outputs come from TFLite's BUILTIN_REF kernels, except ELU, which BUILTIN_REF does not
 have: its outputs come from BUILTIN_WITHOUT_DEFAULT_DELEGATES (TFLite's only ELU kernel).
@@ -110,6 +111,8 @@ def main():
         ("act_leaky_relu_neg_alpha_int8", lambda x: tf.nn.leaky_relu(x, alpha=-0.5), (-8.0, 3.0), "LEAKY_RELU"),
         ("act_leaky_relu_large_alpha_int8", lambda x: tf.nn.leaky_relu(x, alpha=3.0), (-2.0, 7.0), "LEAKY_RELU"),
         ("act_hard_swish_int8", hard_swish, (-7.0, 9.0), "HARD_SWISH"),
+        ("act_gelu_int8", lambda x: tf.nn.gelu(x, approximate=False), (-5.0, 4.0), "GELU"),
+        ("act_gelu_approx_int8", lambda x: tf.nn.gelu(x, approximate=True), (-9.0, 3.0), "GELU"),
     ]
     for seed, (name, fn, rng, op) in enumerate(int8_models):
         m = convert_int8(single(fn, INT8_SHAPE), rep=[rng])
@@ -140,6 +143,11 @@ def main():
     ins[0][N_CASES // 2:] = np.abs(ins[0][N_CASES // 2:])  # mostly valid inputs for LOG/SQRT
     save_case("act_unary_f32", m, inputs=ins)
     print(f"act_unary_f32: {len(m)} bytes")
+
+    m = convert_float(single(lambda x: tf.nn.gelu(x, approximate=True), shape))
+    check_ops("act_gelu_approx_f32", m, ["GELU"])
+    save_case("act_gelu_approx_f32", m, inputs=float_inputs(shape, 203))
+    print(f"act_gelu_approx_f32: {len(m)} bytes")
 
     m = convert_float(single(tf.nn.elu, shape))
     check_ops("act_elu_f32", m, ["ELU"])

@@ -431,7 +431,15 @@ mod tests {
         let t = lut_int8(0.25, 0, 1.0, 0, |x| x);
         assert_eq!((t[130], t[126], t[129], t[127]), (1, -1, 0, 0));
         // Values past the int32 range saturate (as TFLite's x86 build does here).
-        let t = lut_int8(1.0, 0, 1.0, 0, |x| if x > 50.0 { 1e20 } else if x < -50.0 { f32::NEG_INFINITY } else { x });
+        let t = lut_int8(1.0, 0, 1.0, 0, |x| {
+            if x > 50.0 {
+                1e20
+            } else if x < -50.0 {
+                f32::NEG_INFINITY
+            } else {
+                x
+            }
+        });
         assert_eq!((t[128 + 50], t[128 + 60], t[128 - 60]), (50, 127, -128));
     }
 

@@ -352,7 +352,8 @@ pub fn erfcf(x: f32) -> f32 {
             // |x| < 1/0.35
             r = ra[0] + s * (ra[1] + s * (ra[2] + s * (ra[3] + s * (ra[4] + s * (ra[5] + s * (ra[6] + s * ra7))))));
             ss = 1.0
-                + s * (sa[0] + s * (sa[1] + s * (sa[2] + s * (sa[3] + s * (sa[4] + s * (sa[5] + s * (sa[6] + s * sa8)))))));
+                + s * (sa[0]
+                    + s * (sa[1] + s * (sa[2] + s * (sa[3] + s * (sa[4] + s * (sa[5] + s * (sa[6] + s * sa8)))))));
         } else {
             if hx < 0 && ix >= 0x40c0_0000 {
                 return 2.0 - TINY; // x < −6

@@ -78,6 +78,7 @@ impl OpRegistry {
         r.add_builtin(B::LOGISTIC, f(lut_activations::prepare_logistic));
         r.add_builtin(B::TANH, f(lut_activations::prepare_tanh));
         r.add_builtin(B::ELU, f(lut_activations::prepare_elu));
+        r.add_builtin(B::GELU, f(lut_activations::prepare_gelu));
         r.add_builtin(B::EXP, f(unary::prepare_exp));
         r.add_builtin(B::LOG, f(unary::prepare_log));
         r.add_builtin(B::SQRT, f(unary::prepare_sqrt));
