@@ -431,7 +431,8 @@ mod tests {
             fn logf(x: f32) -> f32;
             fn erfcf(x: f32) -> f32;
         }
-        let pairs: [(&str, fn(f32) -> f32, unsafe extern "C" fn(f32) -> f32); 5] = [
+        type Pair = (&'static str, fn(f32) -> f32, unsafe extern "C" fn(f32) -> f32);
+        let pairs: [Pair; 5] = [
             ("expf", super::expf, expf),
             ("expm1f", super::expm1f, expm1f),
             ("tanhf", super::tanhf, tanhf),

@@ -73,7 +73,7 @@ pub fn logistic_lut_fn(x: f32) -> f32 {
 
 /// TFLite 2.21's float32 reference logistic.
 pub fn logistic_f32(x: f32) -> f32 {
-    const CUTOFF_UPPER: f32 = 16.619047164916992188;
+    const CUTOFF_UPPER: f32 = 16.619_047; // 16.619047164916992188f (0x4184f3cf)
     const CUTOFF_LOWER: f32 = -9.0;
     if x > CUTOFF_UPPER {
         1.0
@@ -225,6 +225,11 @@ mod tests {
 
     #[test]
     fn float_logistic_cutoffs() {
+        assert_eq!(16.619_047f32.to_bits(), 0x4184_f3cf); // TFLite's 16.619047164916992188f
+        assert_eq!(logistic_f32(16.619_047), 1.0 / (1.0 + libm::expf(-16.619_047)));
+        assert_eq!(logistic_f32(f32::from_bits(0x4184_f3d0)), 1.0);
+        assert_eq!(logistic_f32(-9.0), 1.0 / (1.0 + libm::expf(9.0)));
+        assert_eq!(logistic_f32(-9.000_001), libm::expf(-9.000_001));
         assert_eq!(logistic_f32(20.0), 1.0);
         assert_eq!(logistic_f32(-10.0), libm::expf(-10.0));
         assert_eq!(logistic_f32(-100.0), libm::expf(-100.0)); // a subnormal, not 0
