@@ -2,7 +2,8 @@
 
 int8 models: LOGISTIC and TANH over narrow, usual and wide input ranges, standalone RELU /
 RELU6 / RELU_N1_TO_1, LEAKY_RELU with alpha 0.2, −0.5 and 3, HARD_SWISH, ELU, GELU (exact and
-approximate). The first case of every int8 input holds all 256 int8 values. float32 models: one model with LOGISTIC, TANH, RELU,
+approximate), and EXP, LOG and ABS side by side. The first case of every int8 input holds all
+256 int8 values. float32 models: one model with LOGISTIC, TANH, RELU,
 RELU6, RELU_N1_TO_1, LEAKY_RELU and HARD_SWISH side by side, one with EXP, LOG, SQRT, RSQRT, NEG,
 ABS and FLOOR, approximate GELU, and ELU (float exact GELU is not bit-exact, see
 src/ops/lut_activations.rs); their inputs include ±0, ±inf, NaN, subnormals and the logistic cutoffs.
@@ -119,6 +120,11 @@ def main():
         check_ops(name, m, [op])
         diff = save_case(name, m, inputs=int8_inputs(seed))
         print(f"{name}: {len(m)} bytes, default path differs on {diff} elements")
+
+    m = convert_int8(multi([tf.math.exp, tf.math.log, tf.math.abs], INT8_SHAPE), rep=[(-2.0, 3.0)])
+    check_ops("act_exp_log_abs_int8", m, ["EXP", "LOG", "ABS"])
+    save_case("act_exp_log_abs_int8", m, inputs=int8_inputs(50))
+    print(f"act_exp_log_abs_int8: {len(m)} bytes")
 
     # The converter keeps ELU in float (DEQUANTIZE, ELU, QUANTIZE), but TFLite's ELU kernel has an
     # int8 path: an int8 TANH model with its opcode changed to ELU.

@@ -38,7 +38,7 @@ use crate::libm;
 
 /// An int8 → int8 table lookup.
 pub(crate) struct LutInt8 {
-    pub table: [i8; 256],
+    pub(crate) table: [i8; 256],
 }
 
 impl Kernel for LutInt8 {
