@@ -14,6 +14,7 @@
 //! float32 (`reference_ops::HardSwish`): `x · min(6, max(0, x + 3)) / 6` left to right, with
 //! std::min/max argument order (NaN in x + 3 gives 0).
 
+use super::lut_activations::LutInt8;
 use super::relu::{io_quant, unary_same_type};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
@@ -72,21 +73,6 @@ impl Params {
     }
 }
 
-struct HardSwishInt8 {
-    table: [i8; 256],
-}
-
-impl Kernel for HardSwishInt8 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
-        for (o, &q) in out.iter_mut().zip(x) {
-            *o = self.table[(q as i32 + 128) as usize];
-        }
-        Ok(())
-    }
-}
-
 struct HardSwishFloat;
 
 /// The float32 reference formula.
@@ -122,7 +108,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             for (i, t) in table.iter_mut().enumerate() {
                 *t = p.apply((i as i32 - 128) as i8);
             }
-            Ok(Box::new(HardSwishInt8 { table }))
+            Ok(Box::new(LutInt8 { table }))
         }
         t => Err(ctx.err(format!("unsupported type {t}"))),
     }
