@@ -122,13 +122,47 @@ pub fn div_pot_round_half_away_i64(x: i64, exponent: u32) -> i64 {
 }
 
 /// gemmlowp `RoundingDivideByPOT` on int16.
+/// gemmlowp `RoundingDivideByPOT` on int16, for `exponent` in 0..=31 like gemmlowp. The mask
+/// `2^exponent − 1` is truncated to 16 bits as gemmlowp's `Dup<int16_t>` does, so exponents of
+/// 16 and more give 1 for x ≥ 0 and −1 for x < 0 (HARD_SWISH reaches them with tiny
+/// input/output scale ratios).
 #[inline]
 pub fn rdbpot16(x: i16, exponent: i32) -> i16 {
-    debug_assert!((0..=15).contains(&exponent));
-    let mask = ((1i32 << exponent) - 1) as i16;
+    debug_assert!((0..=31).contains(&exponent));
+    let exponent = exponent.clamp(0, 31);
+    let mask = ((1i64 << exponent) - 1) as i16;
     let remainder = x & mask;
-    let threshold = (mask >> 1) + (x < 0) as i16;
-    (x >> exponent) + (remainder > threshold) as i16
+    let threshold = (mask >> 1).wrapping_add((x < 0) as i16);
+    (((x as i32) >> exponent) as i16).wrapping_add((remainder > threshold) as i16)
+}
+
+/// TFLite `SaturatingDoublingHighMul` on int16 (`reference/hard_swish.h`): like [`srdhm16`] but
+/// truncating toward zero, `(a·b) / 2^15`; `(−2^15)·(−2^15)` saturates to `i16::MAX`.
+#[inline]
+pub fn sdhm16(a: i16, b: i16) -> i16 {
+    if a == i16::MIN && b == i16::MIN {
+        return i16::MAX;
+    }
+    ((a as i32 * b as i32) / (1 << 15)) as i16
+}
+
+/// TFLite `SaturatingLeftShift` on int16 (`reference/hard_swish.h`): `value·2^amount` clamped
+/// to the int16 range.
+#[inline]
+pub fn saturating_left_shift16(value: i16, amount: i32) -> i16 {
+    let v = (value as i64) << amount.clamp(0, 47);
+    v.clamp(i16::MIN as i64, i16::MAX as i64) as i16
+}
+
+/// TFLite `DownScaleInt32ToInt16Multiplier`: a Q0.31 multiplier (≥ 0) rounded to Q0.15,
+/// `(M + 2^15) >> 16`, saturating to `i16::MAX` when `M ≥ 2^31 − 1 − 2^15`.
+#[inline]
+pub fn downscale_multiplier_i16(multiplier: i32) -> i16 {
+    const ROUNDING: i32 = 1 << 15;
+    if multiplier >= i32::MAX - ROUNDING {
+        return i16::MAX;
+    }
+    ((multiplier + ROUNDING) >> 16) as i16
 }
 
 /// gemmlowp `RoundingDivideByPOT(x, exponent)` called with a NEGATIVE exponent, as the scalar
@@ -230,10 +264,48 @@ pub fn quantize_f32(x: f32, scale: f32, zero_point: i32, qmin: i32, qmax: i32) -
     (round_f32(x / scale) as i32).saturating_add(zero_point).clamp(qmin, qmax)
 }
 
+/// C's `static_cast<int32_t>(float)` as x86-64 executes it (`cvttss2si`): truncation toward
+/// zero, and the "integer indefinite" `i32::MIN` for NaN and for values outside the int32 range
+/// (undefined behaviour in C++, but that is what TFLite's x86 builds compute).
+#[inline]
+pub fn f32_to_i32_x86(x: f32) -> i32 {
+    if x.is_nan() || !(-2147483648.0..2147483648.0).contains(&x) { i32::MIN } else { x as i32 }
+}
+
+/// TFLite `LUTPopulate<int8_t>` (`kernels/internal/common.h`, `LUTPopulateInt8`): the 256-entry
+/// table of an int8 → int8 function, indexed by `q + 128`. For each q:
+/// `x = s_in · float(q − zp_in)` (float32), `y = f(x)`,
+/// `table = clamp(int32(roundf(y · (1/s_out)) + float(zp_out)), −128, 127)`, all in float32.
+/// Out-of-range conversions saturate: TFLite's x86-64 build gives 127 for +huge/+inf and −128
+/// for −huge/−inf here (measured with output scales of 1e-10 and input scales of 3e38; the
+/// C++ conversion is undefined behaviour, and this build clamps). NaN (not reachable from
+/// LOGISTIC/TANH/ELU tables) gives zp_out.
+pub fn lut_int8(s_in: f32, zp_in: i32, s_out: f32, zp_out: i32, f: impl Fn(f32) -> f32) -> [i8; 256] {
+    let inverse_scale = 1.0f32 / s_out;
+    let mut table = [0i8; 256];
+    for (i, t) in table.iter_mut().enumerate() {
+        let q = i as i32 - 128;
+        let dequantized = s_in * (q.wrapping_sub(zp_in) as f32);
+        let rescaled = round_f32(f(dequantized) * inverse_scale);
+        // Saturating, NaN → 0 (Rust's `as`).
+        let quantized = (rescaled + zp_out as f32) as i32;
+        *t = quantized.clamp(-128, 127) as i8;
+    }
+    table
+}
+
 /// TFLite's reference dequantization: `float(double(scale) · (q − zero_point))`.
 #[inline]
 pub fn dequantize(q: i32, scale: f32, zero_point: i32) -> f32 {
     (scale as f64 * (q as i64 - zero_point as i64) as f64) as f32
+}
+
+/// A bound of the standalone quantized RELU family (`QuantizedReluX` in
+/// `kernels/activations.cc`): `zp + (int32)roundf(f / scale)` in float32, the conversion as x86
+/// does it ([`f32_to_i32_x86`]) and the addition wrapping, so absurd scales behave as in TFLite.
+#[inline]
+pub fn relu_bound_quantized(f: f32, scale: f32, zero_point: i32) -> i32 {
+    zero_point.wrapping_add(f32_to_i32_x86(round_f32(f / scale)))
 }
 
 /// The integer range of a fused activation on a quantized output
@@ -486,6 +558,76 @@ mod tests {
         // roundf(6 / s) = 2^31 exactly passes and converts to INT32_MIN.
         let s = 6.0 / 2147483648.0f32;
         assert_eq!(activation_range_quantized_checked(A::RELU6, s, 0, -128, 127).ok(), Some((0, i32::MIN)));
+    }
+
+    #[test]
+    fn int16_helpers() {
+        // RDBPOT16 up to 15 rounds half away from zero.
+        assert_eq!(rdbpot16(6, 2), 2);
+        assert_eq!(rdbpot16(-6, 2), -2);
+        assert_eq!(rdbpot16(5, 2), 1);
+        assert_eq!(rdbpot16(i16::MAX, 15), 1);
+        assert_eq!(rdbpot16(i16::MIN, 15), -1);
+        assert_eq!(rdbpot16(16383, 15), 0);
+        assert_eq!(rdbpot16(-16384, 15), -1); // −0.5 → −1
+        // Exponents ≥ 16: the 16-bit mask is all ones, giving ±1 (gemmlowp's behaviour).
+        assert_eq!(rdbpot16(0, 16), 1);
+        assert_eq!(rdbpot16(1234, 20), 1);
+        assert_eq!(rdbpot16(-1, 31), -1);
+        assert_eq!(rdbpot16(-30000, 17), -1);
+        // Truncating doubling high mul: 3·2^14 / 2^15 = 1.5 → 1; −1.5 → −1.
+        assert_eq!(sdhm16(3, 1 << 14), 1);
+        assert_eq!(sdhm16(-3, 1 << 14), -1);
+        assert_eq!(srdhm16(-3, 1 << 14), -1); // rounding: −1.5 → −1 (toward zero on ties)
+        assert_eq!(srdhm16(3, 1 << 14), 2);
+        assert_eq!(sdhm16(i16::MIN, i16::MIN), i16::MAX);
+        assert_eq!(sdhm16(i16::MIN, i16::MAX), -32767);
+        assert_eq!(saturating_left_shift16(100, 3), 800);
+        assert_eq!(saturating_left_shift16(5000, 3), i16::MAX);
+        assert_eq!(saturating_left_shift16(-5000, 3), i16::MIN);
+        assert_eq!(saturating_left_shift16(-1, 40), i16::MIN);
+        // Downscaling a Q0.31 multiplier: (M + 2^15) >> 16.
+        assert_eq!(downscale_multiplier_i16(1 << 30), 1 << 14);
+        assert_eq!(downscale_multiplier_i16((1 << 30) + (1 << 15)), (1 << 14) + 1); // tie rounds up
+        assert_eq!(downscale_multiplier_i16((1 << 30) + (1 << 15) - 1), 1 << 14);
+        assert_eq!(downscale_multiplier_i16(i32::MAX - (1 << 15)), i16::MAX);
+        assert_eq!(downscale_multiplier_i16(i32::MAX - (1 << 15) - 1), i16::MAX); // (2^31−1) >> 16
+        assert_eq!(downscale_multiplier_i16(0), 0);
+    }
+
+    #[test]
+    fn float_to_int_like_x86() {
+        assert_eq!(f32_to_i32_x86(2.9), 2);
+        assert_eq!(f32_to_i32_x86(-2.9), -2);
+        assert_eq!(f32_to_i32_x86(f32::NAN), i32::MIN);
+        assert_eq!(f32_to_i32_x86(3e9), i32::MIN);
+        assert_eq!(f32_to_i32_x86(-3e9), i32::MIN);
+        assert_eq!(f32_to_i32_x86(-2147483648.0), i32::MIN);
+        assert_eq!(f32_to_i32_x86(2147483520.0), 2147483520);
+    }
+
+    #[test]
+    fn lut_int8_rounds_and_clamps() {
+        // Identity with s_in = 0.5, s_out = 0.25: y = 2·(q − zp_in) + zp_out.
+        let t = lut_int8(0.5, 1, 0.25, -3, |x| x);
+        assert_eq!(t[(1 + 128) as usize], -3);
+        assert_eq!(t[(10 + 128) as usize], 15);
+        assert_eq!(t[(127 + 128) as usize], 127); // 249 clamps
+        assert_eq!(t[0], -128); // 2·(−129) − 3 clamps
+        // Half away from zero: s_in = 0.25, s_out = 1: q − zp = ±2 → ±0.5 → ±1.
+        let t = lut_int8(0.25, 0, 1.0, 0, |x| x);
+        assert_eq!((t[130], t[126], t[129], t[127]), (1, -1, 0, 0));
+        // Values past the int32 range saturate (as TFLite's x86 build does here).
+        let t = lut_int8(1.0, 0, 1.0, 0, |x| {
+            if x > 50.0 {
+                1e20
+            } else if x < -50.0 {
+                f32::NEG_INFINITY
+            } else {
+                x
+            }
+        });
+        assert_eq!((t[128 + 50], t[128 + 60], t[128 - 60]), (50, 127, -128));
     }
 
     #[test]

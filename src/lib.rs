@@ -19,6 +19,7 @@ pub mod fixedpoint;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
+pub mod libm;
 pub mod model;
 pub mod npy;
 pub mod ops;

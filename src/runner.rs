@@ -190,8 +190,8 @@ pub fn compare(got: &Array, expected: &Array, scale: Option<f32>) -> Result<Comp
     let pairs: Vec<(u64, f64)> = match got.dtype {
         DType::Float32 => {
             let (a, b) = (got.to_vec::<f32>(), expected.to_vec::<f32>());
-            // Two NaNs are equal (whatever their sign or payload), as `ulps` says.
-            let real = |x: f32, y: f32| if x.is_nan() && y.is_nan() { 0.0 } else { (x as f64 - y as f64).abs() };
+            // Equal values (NaN with NaN, inf with inf) differ by 0, not by NaN = inf − inf.
+            let real = |x: f32, y: f32| if ulps(x, y) == 0 { 0.0 } else { (x as f64 - y as f64).abs() };
             a.iter().zip(&b).map(|(&x, &y)| (ulps(x, y), real(x, y))).collect()
         }
         DType::Float64 => {

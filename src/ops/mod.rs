@@ -28,6 +28,8 @@ pub mod broadcast;
 pub mod dequantize;
 pub mod div;
 pub mod fully_connected;
+pub mod hard_swish;
+pub mod lut_activations;
 pub mod maximum_minimum;
 pub mod mul;
 pub mod padding;
@@ -35,12 +37,14 @@ pub mod pooling;
 pub mod pow;
 pub mod quantize;
 pub mod reduce;
+pub mod relu;
 pub mod reshape;
 pub mod resize;
 pub mod shape;
 pub mod softmax;
 pub mod space_to_batch;
 pub mod squared_difference;
+pub mod unary;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -99,6 +103,23 @@ impl OpRegistry {
         r.add_builtin(B::SQUARED_DIFFERENCE, f(squared_difference::prepare));
         r.add_builtin(B::MAXIMUM, f(maximum_minimum::prepare_maximum));
         r.add_builtin(B::MINIMUM, f(maximum_minimum::prepare_minimum));
+        r.add_builtin(B::RELU, f(relu::prepare_relu));
+        r.add_builtin(B::RELU6, f(relu::prepare_relu6));
+        r.add_builtin(B::RELU_N1_TO_1, f(relu::prepare_relu_n1_to_1));
+        r.add_builtin(B::RELU_0_TO_1, f(relu::prepare_relu_0_to_1));
+        r.add_builtin(B::LEAKY_RELU, f(relu::prepare_leaky_relu));
+        r.add_builtin(B::HARD_SWISH, f(hard_swish::prepare));
+        r.add_builtin(B::LOGISTIC, f(lut_activations::prepare_logistic));
+        r.add_builtin(B::TANH, f(lut_activations::prepare_tanh));
+        r.add_builtin(B::ELU, f(lut_activations::prepare_elu));
+        r.add_builtin(B::GELU, f(lut_activations::prepare_gelu));
+        r.add_builtin(B::EXP, f(unary::prepare_exp));
+        r.add_builtin(B::LOG, f(unary::prepare_log));
+        r.add_builtin(B::SQRT, f(unary::prepare_sqrt));
+        r.add_builtin(B::RSQRT, f(unary::prepare_rsqrt));
+        r.add_builtin(B::NEG, f(unary::prepare_neg));
+        r.add_builtin(B::ABS, f(unary::prepare_abs));
+        r.add_builtin(B::FLOOR, f(unary::prepare_floor));
         r
     }
 

@@ -1,0 +1,241 @@
+//! LOGISTIC, TANH, ELU and GELU: int8 through a 256-entry table, float32 elementwise. Output
+//! shape = input shape.
+//!
+//! int8 (TFLite's SigmoidPrepare/TanhPrepare/EluPrepare in `kernels/activations.cc`, the kReference
+//! path): the table is [`arith::lut_int8`] (`LUTPopulate<int8_t>`) of
+//! - LOGISTIC: `1 / (1 + expf(−x))` (float32); TFLite requires s_out == 1/256 exactly (any
+//!   output zero point), and so do we;
+//! - TANH: `tanhf(x)`;
+//! - ELU: `x < 0 ? expm1f(x) : x`;
+//! - GELU (`reference/gelu.h`): `0.5f·x·erfcf(x·float(−√½))`, or with `approximate`
+//!   `0.5f·x·(1 + tanhf(float(√(2/π))·(x + 0.044715f·x·x·x)))`, float32 left to right;
+//!
+//! and eval is `out = table[q + 128]`. The table depends on the C library's `expf`/`tanhf`/
+//! `expm1f`; qlite uses [`crate::libm`], identical to glibc 2.36 on all inputs.
+//!
+//! float32:
+//! - LOGISTIC (`reference_ops::Logistic`, TF 2.21): x > 16.619047 → 1; x < −9 → expf(x);
+//!   else 1 / (1 + expf(−x)); NaN → NaN.
+//! - TANH (`reference_ops::Tanh`): tanhf(x).
+//! - ELU (`optimized_ops::Elu`, the only kernel TFLite has): x < 0 ? expm1f(x) : x.
+//! - GELU (`reference_ops::Gelu`, Eigen array expressions): approximate =
+//!   `(0.5·x)·(1 + tanh_eigen(√(2/π)·(x + 0.044715·(x·x·x))))` with Eigen's float tanh (a [9/8]
+//!   rational approximation, inputs clamped to ±7.9073896, non-FMA build) — bit-identical.
+//!   Exact = `(0.5·x)·erfc(x·(−√½))`: TFLite uses Eigen's vectorized erfc (with its own exp and
+//!   reciprocal); qlite uses glibc's erfcf, so float exact GELU is **not bit-identical**:
+//!   measured on 65,536 values (uniform in [−12, 12] and normal(0, 2)), 29% of the outputs differ,
+//!   by at most 9 ULP (relative error ≤ 5.8e-7, absolute ≤ 2.4e-7).
+//!
+//! ELU is not in TFLite's BUILTIN_REF resolver at all (a model with ELU fails to load there);
+//! its kernel is the same LUT/Eigen-free code in every other resolver, so qlite matches that.
+
+use super::relu::{io_quant, unary_same_type};
+use super::{Inputs, Kernel, Outputs, PrepareContext};
+use crate::arith;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::libm;
+
+/// An int8 → int8 table lookup.
+pub(crate) struct LutInt8 {
+    pub(crate) table: [i8; 256],
+}
+
+impl Kernel for LutInt8 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i8>(0)?;
+        let out = outputs.get::<i8>(0)?;
+        for (o, &q) in out.iter_mut().zip(x) {
+            *o = self.table[(q as i32 + 128) as usize];
+        }
+        Ok(())
+    }
+}
+
+/// A float32 elementwise function.
+pub(crate) struct MapF32(pub fn(f32) -> f32);
+
+impl Kernel for MapF32 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<f32>(0)?;
+        let out = outputs.get::<f32>(0)?;
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = (self.0)(v);
+        }
+        Ok(())
+    }
+}
+
+/// The logistic function of TFLite's int8 table: `1 / (1 + expf(−x))`.
+pub fn logistic_lut_fn(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// TFLite 2.21's float32 reference logistic.
+pub fn logistic_f32(x: f32) -> f32 {
+    const CUTOFF_UPPER: f32 = 16.619_047; // 16.619047164916992188f (0x4184f3cf)
+    const CUTOFF_LOWER: f32 = -9.0;
+    if x > CUTOFF_UPPER {
+        1.0
+    } else if x < CUTOFF_LOWER {
+        libm::expf(x)
+    } else {
+        1.0 / (1.0 + libm::expf(-x))
+    }
+}
+
+/// ELU with alpha 1: `x < 0 ? expm1f(x) : x`.
+pub fn elu_f32(x: f32) -> f32 {
+    if x < 0.0 { libm::expm1f(x) } else { x }
+}
+
+fn prepare_lut<'m>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    lut_fn: fn(f32) -> f32,
+    float_fn: fn(f32) -> f32,
+    required_s_out: Option<f64>,
+) -> Result<Box<dyn Kernel + 'm>> {
+    match unary_same_type(ctx)? {
+        DType::Float32 => Ok(Box::new(MapF32(float_fn))),
+        DType::Int8 => {
+            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+            if let Some(r) = required_s_out
+                && s_out as f64 != r
+            {
+                return Err(ctx.err(format!("output scale must be {r}, got {s_out}")));
+            }
+            Ok(Box::new(LutInt8 { table: arith::lut_int8(s_in, zp_in, s_out, zp_out, lut_fn) }))
+        }
+        t => Err(ctx.err(format!("unsupported type {t}"))),
+    }
+}
+
+/// float(−M_SQRT1_2).
+const NEG_SQRT_HALF: f32 = -0.707_106_77;
+/// float(M_2_SQRTPI · M_SQRT1_2) = float(√(2/π)).
+const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+
+/// TFLite's `GeluTransform`: `0.5f · x · erfcf(x · float(−√½))`.
+pub fn gelu_f32(x: f32) -> f32 {
+    0.5 * x * libm::erfcf(x * NEG_SQRT_HALF)
+}
+
+/// TFLite's `GeluTransformApproximate`: `0.5f·x·(1 + tanhf(√(2/π)·(x + 0.044715f·x·x·x)))`.
+pub fn gelu_approximate_f32(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+}
+
+/// Eigen's `ptanh_float` (EIGEN_FAST_MATH, no FMA): clamp to ±7.90738964, then
+/// `(x³·P(x²) + x) / Q(x²)` with Horner steps as separate multiply and add.
+pub fn tanh_eigen(a: f32) -> f32 {
+    const CLAMP: f32 = 7.907_389_6;
+    const ALPHA: [f32; 4] = [1.394_553_6e-8, 2.102_733_6e-5, 3.520_756_7e-3, 1.340_216_1e-1];
+    const BETA: [f32; 5] = [8.015_777e-7, 3.326_951_4e-4, 2.597_254_5e-2, 4.673_548_3e-1, 1.0];
+    // pmax(pmin(a, c), −c), with x86 minps/maxps operand order (NaN propagates as in Eigen's
+    // scalar std::min/max: min(NaN, c) = NaN).
+    let x = if a < CLAMP || a.is_nan() { a } else { CLAMP };
+    let x = if x > -CLAMP || x.is_nan() { x } else { -CLAMP };
+    let x2 = x * x;
+    let x3 = x2 * x;
+    let mut p = ALPHA[0];
+    for &c in &ALPHA[1..] {
+        p = p * x2 + c;
+    }
+    let mut q = BETA[0];
+    for &c in &BETA[1..] {
+        q = q * x2 + c;
+    }
+    (x3 * p + x) / q
+}
+
+/// TFLite's float32 approximate GELU (Eigen): `(0.5·x)·(1 + tanh_eigen(√(2/π)·(x + 0.044715·x³)))`.
+pub fn gelu_approximate_eigen(x: f32) -> f32 {
+    0.5 * x * (1.0 + tanh_eigen(SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))
+}
+
+/// Prepares GELU.
+pub fn prepare_gelu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    let approximate = ctx.options::<crate::tflite::GeluOptions>().is_some_and(|o| o.approximate());
+    if approximate {
+        prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None)
+    } else {
+        prepare_lut(ctx, gelu_f32, gelu_f32, None)
+    }
+}
+
+/// Prepares LOGISTIC.
+pub fn prepare_logistic<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, logistic_lut_fn, logistic_f32, Some(1.0 / 256.0))
+}
+
+/// Prepares TANH.
+pub fn prepare_tanh<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, libm::tanhf, libm::tanhf, None)
+}
+
+/// Prepares ELU.
+pub fn prepare_elu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    prepare_lut(ctx, elu_f32, elu_f32, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logistic_table_hand_values() {
+        // s_in = 0.1, zp_in = 0, s_out = 1/256, zp_out = −128: q = 0 → 0.5·256 − 128 = 0;
+        // q = 127 → σ(12.7) = 0.999997 → 256 − 128 = 128 → 127; q = −128 → σ(−12.8) ≈ 2.8e-6 → −128.
+        let t = arith::lut_int8(0.1, 0, 1.0 / 256.0, -128, logistic_lut_fn);
+        assert_eq!((t[128], t[255], t[0]), (0, 127, -128));
+        // q = 10 → σ(1.0) = 0.7310586 → 187.15 → 187 − 128 = 59.
+        assert_eq!(t[138], 59);
+    }
+
+    #[test]
+    fn tanh_table_is_odd_with_symmetric_params() {
+        let t = arith::lut_int8(0.05, 0, 1.0 / 128.0, 0, libm::tanhf);
+        for q in 1..=127 {
+            // Away from the asymmetric clamp [−128, 127].
+            if t[128 + q] < 127 {
+                assert_eq!(t[128 + q] as i32, -(t[128 - q] as i32), "q = {q}");
+            }
+        }
+        // tanh(1) = 0.7615942 → 97.48 → 97.
+        assert_eq!(t[128 + 20], 97);
+    }
+
+    #[test]
+    fn gelu_constants_and_values() {
+        assert_eq!(NEG_SQRT_HALF, -std::f64::consts::FRAC_1_SQRT_2 as f32);
+        assert_eq!(SQRT_2_OVER_PI, (std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2) as f32);
+        assert_eq!(gelu_f32(0.0), 0.0);
+        assert_eq!(gelu_f32(10.0), 10.0);
+        assert_eq!(gelu_f32(-10.0), -5.0 * libm::erfcf(10.0 * -NEG_SQRT_HALF));
+        assert_eq!(gelu_approximate_f32(10.0), 10.0);
+        assert!((gelu_f32(1.0) - 0.841_344_7).abs() < 1e-6);
+        assert!((gelu_approximate_f32(1.0) - 0.841_192).abs() < 1e-6);
+        // Eigen's tanh: exact 1 beyond the clamp, odd, close to tanh.
+        assert_eq!(tanh_eigen(8.0), tanh_eigen(7.907_389_6));
+        assert_eq!(tanh_eigen(-0.5), -tanh_eigen(0.5));
+        assert!((tanh_eigen(0.5) - 0.462_117_16).abs() < 2e-7);
+        assert!(tanh_eigen(f32::NAN).is_nan());
+        assert_eq!(gelu_approximate_eigen(20.0), 20.0);
+    }
+
+    #[test]
+    fn float_logistic_cutoffs() {
+        assert_eq!(16.619_047f32.to_bits(), 0x4184_f3cf); // TFLite's 16.619047164916992188f
+        assert_eq!(logistic_f32(16.619_047), 1.0 / (1.0 + libm::expf(-16.619_047)));
+        assert_eq!(logistic_f32(f32::from_bits(0x4184_f3d0)), 1.0);
+        assert_eq!(logistic_f32(-9.0), 1.0 / (1.0 + libm::expf(9.0)));
+        assert_eq!(logistic_f32(-9.000_001), libm::expf(-9.000_001));
+        assert_eq!(logistic_f32(20.0), 1.0);
+        assert_eq!(logistic_f32(-10.0), libm::expf(-10.0));
+        assert_eq!(logistic_f32(-100.0), libm::expf(-100.0)); // a subnormal, not 0
+        assert_eq!(logistic_f32(0.0), 0.5);
+        assert!(logistic_f32(f32::NAN).is_nan());
+        assert_eq!(elu_f32(-1.0), libm::expm1f(-1.0));
+        assert_eq!(elu_f32(2.5), 2.5);
+    }
+}
