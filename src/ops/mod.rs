@@ -22,12 +22,15 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod conv;
+pub mod depthwise_conv;
 pub mod dequantize;
 pub mod fully_connected;
 pub mod padding;
 pub mod quantize;
 pub mod reshape;
 pub mod shape;
+pub mod transpose_conv;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +68,9 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::CONV_2D, f(conv::prepare));
+        r.add_builtin(B::DEPTHWISE_CONV_2D, f(depthwise_conv::prepare));
+        r.add_builtin(B::TRANSPOSE_CONV, f(transpose_conv::prepare));
         r
     }
 
