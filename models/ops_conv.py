@@ -6,7 +6,7 @@
 Writes models/golden/conv_*.tflite with seeded inputs and TFLite reference-kernel outputs
 (BUILTIN_REF), see models/oplib.py. Each model is checked to contain exactly the intended op.
 A few models are patched in the flatbuffer after conversion (with the same helper as
-models/fuzz_conv.py) to reach cases the converter never emits: a requantization multiplier
+models/fuzz_conv.py) to reach cases the converter never emits: a filter given as a model input, a requantization multiplier
 above 1 (left shift), a fused RELU_N1_TO_1, a fused activation on TRANSPOSE_CONV, a depthwise
 depth_multiplier field that disagrees with the shapes (TFLite ignores it).
 """
@@ -57,6 +57,21 @@ def patched(model_bytes, op, **changes):
              patch_dm_field=None, patch_drop_bias=False)
     c.update(changes)
     return fuzz_conv.patch(model_bytes, c)
+
+
+def filter_as_input(model_bytes):
+    """The converter feeds a non-constant filter through TRANSPOSE or RESHAPE: drop that first
+    operator and make its output a model input, so the filter is given in TFLite's layout."""
+    import flatbuffers
+
+    m = fuzz_conv.fb.ModelT.InitFromPackedBuf(model_bytes, 0)
+    sg = m.subgraphs[0]
+    first = sg.operators[0]
+    sg.inputs = [first.outputs[0] if i == first.inputs[0] else i for i in sg.inputs]
+    sg.operators = sg.operators[1:]
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
 
 
 def case(name, model_bytes, op, **kw):
@@ -112,6 +127,13 @@ def main():
     m = keras((6, 6, 4), L.Conv2D(4, 2, groups=2, padding="valid", dilation_rate=2))
     case("conv_float_grouped_dil2", convert_float(m), C)
 
+    # Non-constant filter (a second model input, OHWI).
+    @tf.function(input_signature=[tf.TensorSpec([1, 6, 5, 3], tf.float32), tf.TensorSpec([3, 2, 3, 4], tf.float32)])
+    def dyn(x, w):
+        return tf.nn.conv2d(x, w, strides=[1, 2, 1, 1], padding="SAME")
+
+    case("conv_float_dyn_filter", filter_as_input(convert_float(dyn)), C)
+
     # --- DEPTHWISE_CONV_2D ----------------------------------------------------------------
     m = keras((8, 8, 4), L.DepthwiseConv2D(3, padding="same"))
     case("conv_dw_int8_m1_same", convert_int8(m, rep=[(-1.0, 1.0)]), D)
@@ -130,6 +152,12 @@ def main():
 
     m = keras((7, 8, 3), L.DepthwiseConv2D((3, 2), depth_multiplier=2, padding="same"))
     case("conv_dw_float_m2", convert_float(m), D)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 6, 6, 3], tf.float32), tf.TensorSpec([3, 3, 3, 2], tf.float32)])
+    def dyn_dw(x, w):
+        return tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID")
+
+    case("conv_dw_float_dyn_filter", filter_as_input(convert_float(dyn_dw)), D)
 
     # --- TRANSPOSE_CONV -------------------------------------------------------------------
     m = keras((4, 5, 3), L.Conv2DTranspose(4, 3, strides=2, padding="same"))
