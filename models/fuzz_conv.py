@@ -239,7 +239,13 @@ def one(c, rng, workdir, qlite):
         inputs = make_inputs(mb, c, rng)
         ref = run(mb, inputs, ref=True)
     except Exception as e:  # noqa: BLE001
-        return "skip", f"tflite failed: {str(e)[:200]}"
+        # TFLite refuses the (patched) model: say whether qlite refuses it too.
+        path = os.path.join(workdir, "rejected.tflite")
+        with open(path, "wb") as fh:
+            fh.write(mb)
+        p = subprocess.run([qlite, "run", path, "-o", workdir], capture_output=True, text=True)
+        verdict = "qlite refuses it too" if p.returncode == 2 else "qlite runs it"
+        return "skip", f"tflite failed ({verdict}): {str(e)[:200]}"
     path = os.path.join(workdir, "case.tflite")
     with open(path, "wb") as fh:
         fh.write(mb)
@@ -290,7 +296,7 @@ def main():
                     json.dump(c, fh, indent=1)
                 print(f"[{i}] {status}: {msg}\n    {c}", flush=True)
             elif status == "skip":
-                print(f"[{i}] skip: {msg}", flush=True)
+                print(f"[{i}] skip: {msg}\n    {c}", flush=True)
             i += 1
             if i % 25 == 0:
                 print(f"... {i} configs: {counts}", flush=True)

@@ -17,7 +17,9 @@
 //!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` where the bias is
 //!   0.0 when absent (so a −0.0 total becomes +0.0, as in TFLite).
 //!
-//! Differences from TFLite, all on models TFLite refuses: a missing bias is accepted (TFLite's
+//! Rejected like TFLite: zero strides or dilations, a VALID effective filter exceeding the input
+//! by at least the stride (TFLite's C formula gives a negative size), an activation bound that
+//! overflows int32 when quantized. Differences from TFLite: a missing bias is accepted (TFLite's
 //! CONV_2D requires one; TFLite Micro does not), and fused activations other than NONE, RELU,
 //! RELU_N1_TO_1 and RELU6 are rejected (TFLite silently ignores them).
 //!
@@ -194,6 +196,19 @@ pub(crate) fn conv_quant(
         }
         (multiplier[c], shift[c]) = arith::quantize_multiplier(d);
     }
+    // TFLite refuses an activation bound whose quantized value overflows int32 (a tiny scale).
+    let bounds: &[f32] = match act {
+        tflite::ActivationFunctionType::RELU => &[0.0],
+        tflite::ActivationFunctionType::RELU6 => &[0.0, 6.0],
+        tflite::ActivationFunctionType::RELU_N1_TO_1 => &[-1.0, 1.0],
+        _ => &[],
+    };
+    for &f in bounds {
+        let t = arith::round_f32(f / s_out);
+        if !(t >= i32::MIN as f32 && t <= i32::MAX as f32) {
+            return Err(ctx.err(format!("activation bound {f} overflows int32 at output scale {s_out}")));
+        }
+    }
     let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
     Ok(ConvQuant { input_offset: -zp_in, output_offset: zp_out, multiplier, shift, act_min, act_max })
 }
@@ -287,6 +302,17 @@ impl Geometry {
         let bad = || ctx.err(format!("unsupported padding {pad:?} or geometry"));
         let ah = padding::axis(pad, in_h, fh, stride_h, dil_h).ok_or_else(bad)?;
         let aw = padding::axis(pad, in_w, fw, stride_w, dil_w).ok_or_else(bad)?;
+        // TFLite's VALID size is `(in − eff + stride) / stride` in C: negative (a failed
+        // prepare) when the effective filter exceeds the input by at least the stride; 0 when
+        // it exceeds it by less (an empty output, as `padding::axis` gives).
+        if pad == tflite::Padding::VALID {
+            let too_big = |n: usize, f: usize, s: usize, d: usize| (f - 1).saturating_mul(d) + 1 > n.saturating_add(s);
+            if too_big(in_h, fh, stride_h, dil_h) || too_big(in_w, fw, stride_w, dil_w) {
+                return Err(ctx.err(format!(
+                    "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) is larger than the {in_h}×{in_w} input plus the stride"
+                )));
+            }
+        }
         let g = Geometry {
             batches,
             in_h,

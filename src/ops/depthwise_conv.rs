@@ -16,8 +16,10 @@
 //! - float32 (`reference/depthwiseconv_float.h`): `total = Σ x·w` in float32 over filter rows
 //!   then columns, from 0; `out = clamp(total + bias, lo, hi)`, bias 0.0 when absent.
 //!
+//! Rejected like TFLite: see `conv.rs` (strides, dilations, VALID sizes, activation bounds).
 //! Differences from TFLite: fused activations other than NONE/RELU/RELU_N1_TO_1/RELU6 are
-//! rejected (TFLite ignores them).
+//! rejected (TFLite ignores them); a bias input marked as omitted (index −1) is accepted as no
+//! bias (TFLite's prepare fails on it, though it accepts a model with two inputs).
 
 use super::conv::{
     ConvQuant, Geometry, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,

@@ -125,7 +125,8 @@ impl Kernel for Int8TConv<'_> {
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
-        let off = q.input_offset;
+        // zp_in is in the int8 range (checked in prepare), so −zp_in fits in i16.
+        let off = q.input_offset as i16;
         let acc = &mut self.acc[..oc_n];
         let image = s.in_h * s.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
@@ -145,10 +146,11 @@ impl Kernel for Int8TConv<'_> {
                             let xs = &xb[(iy * s.in_w + ix) * ic_n..(iy * s.in_w + ix + 1) * ic_n];
                             let wtap = (fy * s.fw + fx) * ic_n * oc_n;
                             for (ic, &xv) in xs.iter().enumerate() {
-                                let xo = xv as i32 + off;
+                                // |w·(x − zp_in)| ≤ 128·255 fits in i16: multiply in 16 bits.
+                                let xo = xv as i16 + off;
                                 let row = &w[wtap + ic * oc_n..wtap + (ic + 1) * oc_n];
                                 for (a, &wv) in acc.iter_mut().zip(row) {
-                                    *a = a.wrapping_add(xo * wv as i32);
+                                    *a = a.wrapping_add(wv.wrapping_mul(xo) as i32);
                                 }
                             }
                         }
