@@ -14,12 +14,13 @@
 //!   filter scale broadcast to every channel (`PopulateConvolutionQuantizationParams`). Filter
 //!   zero points must be 0; the bias is int32.
 //! - float32 (`reference/conv.h`): `total = Σ x·w` in float32, in the order filter row, filter
-//!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` where the bias is
-//!   0.0 when absent (so a −0.0 total becomes +0.0, as in TFLite).
+//!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` (0.0 added
+//!   when there is no bias, as TFLite does); `clamp` is TFLite's min(max(·)), so ±inf becomes
+//!   ±FLT_MAX without an activation and NaN stays NaN.
 //!
-//! Rejected like TFLite: zero strides or dilations, a VALID effective filter exceeding the input
-//! by at least the stride (TFLite's C formula gives a negative size), an activation bound that
-//! overflows int32 when quantized. Differences from TFLite: a missing bias is accepted (TFLite's
+//! Rejected like TFLite: zero strides or dilations, a VALID effective filter of at least the
+//! input size plus two strides (TFLite's C formula gives a negative size; smaller misfits give
+//! an empty output), an activation bound that overflows int32 when quantized. Differences from TFLite: a missing bias is accepted (TFLite's
 //! CONV_2D requires one; TFLite Micro does not), and fused activations other than NONE, RELU,
 //! RELU_N1_TO_1 and RELU6 are rejected (TFLite silently ignores them).
 //!
@@ -302,14 +303,17 @@ impl Geometry {
         let bad = || ctx.err(format!("unsupported padding {pad:?} or geometry"));
         let ah = padding::axis(pad, in_h, fh, stride_h, dil_h).ok_or_else(bad)?;
         let aw = padding::axis(pad, in_w, fw, stride_w, dil_w).ok_or_else(bad)?;
-        // TFLite's VALID size is `(in − eff + stride) / stride` in C: negative (a failed
-        // prepare) when the effective filter exceeds the input by at least the stride; 0 when
-        // it exceeds it by less (an empty output, as `padding::axis` gives).
+        // TFLite's VALID size is `(in − eff + stride) / stride` in C (truncating toward zero):
+        // negative, a failed prepare, when `eff ≥ in + 2·stride`; otherwise 0 when the filter
+        // does not fit (an empty output, as `padding::axis` gives).
         if pad == tflite::Padding::VALID {
-            let too_big = |n: usize, f: usize, s: usize, d: usize| (f - 1).saturating_mul(d) + 1 > n.saturating_add(s);
+            let too_big = |n: usize, f: usize, s: usize, d: usize| {
+                (f - 1).saturating_mul(d).saturating_add(1) >= n.saturating_add(s.saturating_mul(2))
+            };
             if too_big(in_h, fh, stride_h, dil_h) || too_big(in_w, fw, stride_w, dil_w) {
                 return Err(ctx.err(format!(
-                    "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) is larger than the {in_h}×{in_w} input plus the stride"
+                    "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) exceeds the {in_h}×{in_w} input by two strides \
+                     or more: TFLite's output size would be negative"
                 )));
             }
         }
@@ -770,7 +774,7 @@ mod tests {
     }
 
     #[test]
-    fn float_adds_zero_bias_and_keeps_order() {
+    fn float_keeps_summation_order_and_clamps_infinity() {
         // 1×1 conv, two input channels: total = (0 + 1e8·1) + 1·1 = 1e8 in f32 (the 1 is
         // absorbed), then the bias −1e8 gives 0 (adding the bias first would give 1).
         let g = geom((1, 1), 2, (1, 1), 1);

@@ -16,8 +16,8 @@
 //!   activation's range (TFLite reads the activation through a `TfLiteConvParams` cast, which
 //!   lands on the same field). The filter zero point is ignored.
 //! - float32 (`reference/transpose_conv.h`, a scatter): each output starts at 0.0 and receives
-//!   `x·w` in the order input row, input column, input channel; then `+ bias` only when a bias
-//!   is present (no +0.0 otherwise), then the fused activation clamp.
+//!   `x·w` in the order input row, input column, input channel; then `+ bias` when a bias is
+//!   present, then the fused activation clamp (TFLite 2.21's float kernel applies it too).
 //!
 //! Implemented as a gather over the contributing input pixels in the same order, so float
 //! results are identical. Differences from TFLite: a non-constant `output_shape` is rejected
@@ -406,7 +406,7 @@ mod tests {
     }
 
     #[test]
-    fn float_without_bias_keeps_negative_zero_free_sum() {
+    fn float_scatter_without_bias() {
         // Output 1 gets no contribution (stride 3, filter 1): stays 0.0; no bias added.
         let s = shape_1d(2, 4, 1, 3, 0);
         let mut k = FloatTConv {
