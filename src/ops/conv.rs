@@ -20,9 +20,12 @@
 //!
 //! Rejected like TFLite: zero strides or dilations, a VALID effective filter of at least the
 //! input size plus two strides (TFLite's C formula gives a negative size; smaller misfits give
-//! an empty output), an activation bound that overflows int32 when quantized. Differences from TFLite: a missing bias is accepted (TFLite's
-//! CONV_2D requires one; TFLite Micro does not), and fused activations other than NONE, RELU,
-//! RELU_N1_TO_1 and RELU6 are rejected (TFLite silently ignores them).
+//! an empty output), an activation bound that overflows int32 when quantized.
+//! Also rejected (TFLite computes something meaningless): non-positive or non-finite
+//! input/output scales, an input zero point outside the int8 range.
+//! Differences from TFLite: a missing bias is accepted (TFLite's CONV_2D requires one; TFLite
+//! Micro does not), and fused activations other than NONE, RELU, RELU_N1_TO_1 and RELU6 are
+//! rejected (TFLite silently ignores them).
 //!
 //! Shared with DEPTHWISE_CONV_2D and TRANSPOSE_CONV: [`Operand`], [`ConvQuant`],
 //! [`conv_quant`].
@@ -235,7 +238,7 @@ pub(crate) fn check_int32_bias(ctx: &PrepareContext<'_, '_>, k: usize, channels:
 
 /// Checks that bias input `k` has `channels` elements.
 pub(crate) fn check_bias_len(ctx: &PrepareContext<'_, '_>, k: usize, channels: usize) -> Result<()> {
-    let n: usize = ctx.input_shape(k)?.iter().product();
+    let n = product(ctx, ctx.input_shape(k)?)?;
     if n != channels {
         return Err(ctx.err(format!("bias shape {:?} does not match {channels} channels", ctx.input_shape(k)?)));
     }
