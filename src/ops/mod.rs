@@ -25,6 +25,8 @@ use crate::tflite::{self, BuiltinOperator as B};
 pub mod add_sub;
 pub mod arg_max;
 pub mod broadcast;
+pub mod conv;
+pub mod depthwise_conv;
 pub mod dequantize;
 pub mod div;
 pub mod fully_connected;
@@ -44,6 +46,7 @@ pub mod shape;
 pub mod softmax;
 pub mod space_to_batch;
 pub mod squared_difference;
+pub mod transpose_conv;
 pub mod unary;
 
 /// A prepared operator, ready to run.
@@ -120,6 +123,9 @@ impl OpRegistry {
         r.add_builtin(B::NEG, f(unary::prepare_neg));
         r.add_builtin(B::ABS, f(unary::prepare_abs));
         r.add_builtin(B::FLOOR, f(unary::prepare_floor));
+        r.add_builtin(B::CONV_2D, f(conv::prepare));
+        r.add_builtin(B::DEPTHWISE_CONV_2D, f(depthwise_conv::prepare));
+        r.add_builtin(B::TRANSPOSE_CONV, f(transpose_conv::prepare));
         r
     }
 

@@ -1,0 +1,818 @@
+//! CONV_2D: 2-D convolution over NHWC input with OHWI filters, optional grouped convolution.
+//!
+//! Contract (TFLite `kernels/conv.cc`, kReference path):
+//! - input `[N, H, W, C]`, filter `[OC, KH, KW, FC]`, bias `[OC]`, output `[N, OH, OW, OC]`.
+//!   `C` must be a multiple of `FC`; `groups = C / FC`, and output channel `oc` reads input
+//!   channels `g·FC .. (g+1)·FC` with `g = oc / (OC / groups)`. `OC` must be a multiple of
+//!   `groups` (TFLite reads out of bounds otherwise; we reject it).
+//! - Geometry: `ops::padding` (SAME/VALID, strides, dilations); taps outside the input are
+//!   skipped (not multiplied by zero).
+//! - int8 (`reference/integer_ops/conv.h`, ConvPerChannel, used for per-tensor filters too):
+//!   `acc = Σ_{fy,fx,ic in bounds} w·(x − zp_in)` in wrapping int32, `acc += bias[oc]`,
+//!   `out = clamp(MBQM(acc, M[oc], s[oc]) + zp_out, act_min, act_max)`, with
+//!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))` and a per-tensor
+//!   filter scale broadcast to every channel (`PopulateConvolutionQuantizationParams`). Filter
+//!   zero points must be 0; the bias is int32.
+//! - float32 (`reference/conv.h`): `total = Σ x·w` in float32, in the order filter row, filter
+//!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` (0.0 added
+//!   when there is no bias, as TFLite does); `clamp` is TFLite's min(max(·)), so ±inf becomes
+//!   ±FLT_MAX without an activation and NaN stays NaN.
+//!
+//! Rejected like TFLite: zero strides or dilations, a VALID effective filter of at least the
+//! input size plus two strides (TFLite's C formula gives a negative size; smaller misfits give
+//! an empty output), an activation bound that overflows int32 when quantized.
+//! Also rejected (TFLite computes something meaningless): non-positive or non-finite
+//! input/output scales, an input zero point outside the int8 range.
+//! Differences from TFLite: a missing bias is accepted (TFLite's CONV_2D requires one; TFLite
+//! Micro does not), and fused activations other than NONE, RELU, RELU_N1_TO_1 and RELU6 are
+//! rejected (TFLite silently ignores them).
+//!
+//! Shared with DEPTHWISE_CONV_2D and TRANSPOSE_CONV: [`Operand`], [`ConvQuant`],
+//! [`conv_quant`].
+
+use std::borrow::Cow;
+
+use super::{Element, Inputs, Kernel, Outputs, PrepareContext, padding, per_tensor};
+use crate::arith;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::tflite;
+
+/// A weights or bias operand: constant (borrowed from the file when possible) or read from an
+/// input at every invoke.
+pub(crate) enum Operand<'m, T: Element> {
+    Const(Cow<'m, [T]>),
+    Input(usize),
+}
+
+impl<'m, T: Element> Operand<'m, T> {
+    /// The operand's values, checked to hold `len` elements.
+    pub(crate) fn get<'a>(&'a self, inputs: &Inputs<'a>, len: usize) -> Result<&'a [T]> {
+        let v: &[T] = match self {
+            Operand::Const(c) => c,
+            Operand::Input(k) => inputs.get(*k)?,
+        };
+        check_len(v, len, "operand")
+    }
+}
+
+/// `v` if it has `len` elements, else an error (a planner or caller bug, never a model's).
+#[inline]
+pub(crate) fn check_len<'a, T>(v: &'a [T], len: usize, what: &str) -> Result<&'a [T]> {
+    if v.len() != len {
+        return Err(Error::Usage(format!("{what} has {} elements, expected {len}", v.len())));
+    }
+    Ok(v)
+}
+
+/// Mutable variant of [`check_len`].
+#[inline]
+pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Result<&'a mut [T]> {
+    if v.len() != len {
+        return Err(Error::Usage(format!("{what} has {} elements, expected {len}", v.len())));
+    }
+    Ok(v)
+}
+
+/// A zeroed buffer of `n` elements; an error (not an abort) when it cannot be allocated.
+pub(crate) fn buffer<T: Clone + Default>(ctx: &PrepareContext<'_, '_>, n: usize, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| ctx.err(format!("cannot allocate {n} elements for the {what}")))?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+/// The values of input `k` when constant, checked to hold `n` elements.
+pub(crate) fn const_values<'m, T: Element>(
+    ctx: &PrepareContext<'_, 'm>,
+    k: usize,
+    n: usize,
+) -> Result<Option<Cow<'m, [T]>>> {
+    match ctx.input_value::<T>(k)? {
+        Some(c) if c.len() != n => Err(ctx.err(format!("input {k} holds {} values, its shape needs {n}", c.len()))),
+        other => Ok(other),
+    }
+}
+
+/// Optional bias operand of `channels` values (absent when the input is omitted).
+pub(crate) fn bias_operand<'m, T: Element>(
+    ctx: &PrepareContext<'_, 'm>,
+    k: usize,
+    channels: usize,
+) -> Result<Option<Operand<'m, T>>> {
+    if !ctx.has_input(k) {
+        return Ok(None);
+    }
+    Ok(Some(const_values(ctx, k, channels)?.map_or(Operand::Input(k), Operand::Const)))
+}
+
+/// The values of an optional bias.
+#[inline]
+pub(crate) fn bias_values<'a, T: Element>(
+    bias: &'a Option<Operand<'_, T>>,
+    inputs: &Inputs<'a>,
+    len: usize,
+) -> Result<Option<&'a [T]>> {
+    match bias {
+        Some(b) => Ok(Some(b.get(inputs, len)?)),
+        None => Ok(None),
+    }
+}
+
+/// int8 requantization parameters of a convolution-like operator.
+#[derive(Debug, Clone)]
+pub(crate) struct ConvQuant {
+    /// −zp_in.
+    pub input_offset: i32,
+    pub output_offset: i32,
+    /// Per output channel Q0.31 multiplier and shift (a per-tensor filter scale is broadcast).
+    pub multiplier: Vec<i32>,
+    pub shift: Vec<i32>,
+    pub act_min: i32,
+    pub act_max: i32,
+}
+
+impl ConvQuant {
+    /// `clamp(MBQM(acc, M[c], s[c]) + zp_out)` as int8.
+    #[inline(always)]
+    pub(crate) fn requantize(&self, acc: i32, c: usize) -> i8 {
+        let v = arith::mbqm(acc, self.multiplier[c], self.shift[c]).wrapping_add(self.output_offset);
+        v.clamp(self.act_min, self.act_max) as i8
+    }
+}
+
+/// Checks that a scale can be used to form a multiplier.
+fn usable_scale(ctx: &PrepareContext<'_, '_>, s: f32, what: &str) -> Result<()> {
+    if !(s.is_finite() && s > 0.0) {
+        return Err(ctx.err(format!("{what} scale {s} must be finite and positive")));
+    }
+    Ok(())
+}
+
+/// TFLite `PopulateConvolutionQuantizationParams` for int8 input/filter (inputs `input_k` and
+/// `filter_k`) and output 0: per-channel multipliers
+/// `QuantizeMultiplier(double(s_in)·double(s_w[c]) / double(s_out))` for `channels` channels
+/// (a single filter scale is broadcast), and the fused activation's range.
+/// Per-channel filters need one scale per channel and `filter_shape[quantized_dimension] ==
+/// channels`. With `require_zero_filter_zp`, every filter zero point must be 0 (CONV_2D).
+pub(crate) fn conv_quant(
+    ctx: &PrepareContext<'_, '_>,
+    input_k: usize,
+    filter_k: usize,
+    channels: usize,
+    act: tflite::ActivationFunctionType,
+    require_zero_filter_zp: bool,
+) -> Result<ConvQuant> {
+    if !arith::is_supported_activation(act) {
+        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+    }
+    let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(input_k)?, "input")?;
+    let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+    usable_scale(ctx, s_in, "input")?;
+    usable_scale(ctx, s_out, "output")?;
+    if !(-128..=127).contains(&zp_in) {
+        return Err(ctx.err(format!("input zero point {zp_in} is outside the int8 range")));
+    }
+    let wq = ctx.input_quant(filter_k)?;
+    let filter_shape = ctx.input_shape(filter_k)?;
+    if wq.scale.is_empty() {
+        return Err(ctx.err("filter has no quantization scale"));
+    }
+    if require_zero_filter_zp && wq.zero_point.iter().any(|&z| z != 0) {
+        return Err(ctx.err("filter zero points must be 0"));
+    }
+    if wq.is_per_channel()
+        && (wq.scale.len() != channels || filter_shape.get(wq.quantized_dimension) != Some(&channels))
+    {
+        return Err(ctx.err(format!(
+            "per-channel filter has {} scales along dimension {} of shape {filter_shape:?}, expected {channels}",
+            wq.scale.len(),
+            wq.quantized_dimension
+        )));
+    }
+    let mut multiplier = buffer::<i32>(ctx, channels, "multipliers")?;
+    let mut shift = buffer::<i32>(ctx, channels, "shifts")?;
+    for c in 0..channels {
+        let s_w = if wq.is_per_channel() { wq.scale[c] } else { wq.scale[0] };
+        let d = s_in as f64 * s_w as f64 / s_out as f64;
+        if !d.is_finite() {
+            return Err(ctx.err(format!("filter scale {s_w} gives a non-finite multiplier")));
+        }
+        (multiplier[c], shift[c]) = arith::quantize_multiplier(d);
+    }
+    // TFLite refuses an activation bound whose quantized value overflows int32 (a tiny scale).
+    let bounds: &[f32] = match act {
+        tflite::ActivationFunctionType::RELU => &[0.0],
+        tflite::ActivationFunctionType::RELU6 => &[0.0, 6.0],
+        tflite::ActivationFunctionType::RELU_N1_TO_1 => &[-1.0, 1.0],
+        _ => &[],
+    };
+    for &f in bounds {
+        let t = arith::round_f32(f / s_out);
+        if !(t >= i32::MIN as f32 && t <= i32::MAX as f32) {
+            return Err(ctx.err(format!("activation bound {f} overflows int32 at output scale {s_out}")));
+        }
+    }
+    let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
+    Ok(ConvQuant { input_offset: -zp_in, output_offset: zp_out, multiplier, shift, act_min, act_max })
+}
+
+/// Checks an int8 operator's int32 bias: type, element count, and a zero zero point when it
+/// is quantized per tensor (TFLite checks the tensor's legacy zero point).
+pub(crate) fn check_int32_bias(ctx: &PrepareContext<'_, '_>, k: usize, channels: usize) -> Result<()> {
+    if !ctx.has_input(k) {
+        return Ok(());
+    }
+    if ctx.input_dtype(k)? != DType::Int32 {
+        return Err(ctx.err(format!("int8 {} needs an int32 bias", ctx.opcode().name())));
+    }
+    check_bias_len(ctx, k, channels)?;
+    if let Some(q) = &ctx.input(k)?.quantization
+        && q.zero_point.len() == 1
+        && q.zero_point[0] != 0
+    {
+        return Err(ctx.err("bias zero point must be 0"));
+    }
+    Ok(())
+}
+
+/// Checks that bias input `k` has `channels` elements.
+pub(crate) fn check_bias_len(ctx: &PrepareContext<'_, '_>, k: usize, channels: usize) -> Result<()> {
+    let n = product(ctx, ctx.input_shape(k)?)?;
+    if n != channels {
+        return Err(ctx.err(format!("bias shape {:?} does not match {channels} channels", ctx.input_shape(k)?)));
+    }
+    Ok(())
+}
+
+/// A 4-D shape as `[N, H, W, C]`.
+pub(crate) fn dims4(ctx: &PrepareContext<'_, '_>, shape: &[usize], what: &str) -> Result<[usize; 4]> {
+    <[usize; 4]>::try_from(shape).map_err(|_| ctx.err(format!("{what} must be 4-D, got shape {shape:?}")))
+}
+
+/// Checked product of dimensions (an error on overflow).
+pub(crate) fn product(ctx: &PrepareContext<'_, '_>, dims: &[usize]) -> Result<usize> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| ctx.err(format!("shape {dims:?} is too large")))
+}
+
+/// A positive option value as usize.
+pub(crate) fn positive(ctx: &PrepareContext<'_, '_>, v: i32, what: &str) -> Result<usize> {
+    if v <= 0 {
+        return Err(ctx.err(format!("{what} must be positive, got {v}")));
+    }
+    Ok(v as usize)
+}
+
+/// Spatial geometry of a convolution or depthwise convolution.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub batches: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub in_c: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub out_c: usize,
+    pub fh: usize,
+    pub fw: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub dil_h: usize,
+    pub dil_w: usize,
+    pub pad_h: usize,
+    pub pad_w: usize,
+}
+
+impl Geometry {
+    /// Output geometry from the input `[N, H, W, C]`, filter size, output channels and options.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        ctx: &PrepareContext<'_, '_>,
+        input: [usize; 4],
+        fh: usize,
+        fw: usize,
+        out_c: usize,
+        pad: tflite::Padding,
+        strides: (i32, i32),
+        dilations: (i32, i32),
+    ) -> Result<Self> {
+        let stride_h = positive(ctx, strides.0, "stride_h")?;
+        let stride_w = positive(ctx, strides.1, "stride_w")?;
+        let dil_h = positive(ctx, dilations.0, "dilation_h_factor")?;
+        let dil_w = positive(ctx, dilations.1, "dilation_w_factor")?;
+        let [batches, in_h, in_w, in_c] = input;
+        let bad = || ctx.err(format!("unsupported padding {pad:?} or geometry"));
+        let ah = padding::axis(pad, in_h, fh, stride_h, dil_h).ok_or_else(bad)?;
+        let aw = padding::axis(pad, in_w, fw, stride_w, dil_w).ok_or_else(bad)?;
+        // TFLite's VALID size is `(in − eff + stride) / stride` in C (truncating toward zero):
+        // negative, a failed prepare, when `eff ≥ in + 2·stride`; otherwise 0 when the filter
+        // does not fit (an empty output, as `padding::axis` gives).
+        if pad == tflite::Padding::VALID {
+            let too_big = |n: usize, f: usize, s: usize, d: usize| {
+                (f - 1).saturating_mul(d).saturating_add(1) >= n.saturating_add(s.saturating_mul(2))
+            };
+            if too_big(in_h, fh, stride_h, dil_h) || too_big(in_w, fw, stride_w, dil_w) {
+                return Err(ctx.err(format!(
+                    "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) exceeds the {in_h}×{in_w} input by two strides \
+                     or more: TFLite's output size would be negative"
+                )));
+            }
+        }
+        let g = Geometry {
+            batches,
+            in_h,
+            in_w,
+            in_c,
+            out_h: ah.out,
+            out_w: aw.out,
+            out_c,
+            fh,
+            fw,
+            stride_h,
+            stride_w,
+            dil_h,
+            dil_w,
+            pad_h: ah.pad_before,
+            pad_w: aw.pad_before,
+        };
+        // Every input coordinate the kernels form (origin + tap offset) must fit in isize.
+        let reach = |out: usize, s: usize, f: usize, d: usize, p: usize| {
+            out.checked_mul(s)?.checked_add((f.checked_sub(1)?).checked_mul(d)?)?.checked_add(p)
+        };
+        if reach(g.out_h, stride_h, fh, dil_h, g.pad_h).is_none_or(|v| v > isize::MAX as usize / 2)
+            || reach(g.out_w, stride_w, fw, dil_w, g.pad_w).is_none_or(|v| v > isize::MAX as usize / 2)
+        {
+            return Err(ctx.err("convolution geometry overflows"));
+        }
+        product(ctx, &[batches, in_h, in_w, in_c])?;
+        product(ctx, &[batches, g.out_h, g.out_w, out_c])?;
+        Ok(g)
+    }
+
+    /// Elements of the input.
+    pub(crate) fn input_len(&self) -> usize {
+        self.batches * self.in_h * self.in_w * self.in_c
+    }
+
+    /// Elements of the output.
+    pub(crate) fn output_len(&self) -> usize {
+        self.batches * self.out_h * self.out_w * self.out_c
+    }
+
+    /// The output shape.
+    pub(crate) fn output_shape(&self) -> Vec<usize> {
+        vec![self.batches, self.out_h, self.out_w, self.out_c]
+    }
+
+    /// Input row of filter row `fy` for output row `oy`, if inside the input.
+    #[inline(always)]
+    pub(crate) fn in_y(&self, oy: usize, fy: usize) -> Option<usize> {
+        let y = (oy * self.stride_h + fy * self.dil_h).checked_sub(self.pad_h)?;
+        (y < self.in_h).then_some(y)
+    }
+
+    /// Input column of filter column `fx` for output column `ox`, if inside the input.
+    #[inline(always)]
+    pub(crate) fn in_x(&self, ox: usize, fx: usize) -> Option<usize> {
+        let x = (ox * self.stride_w + fx * self.dil_w).checked_sub(self.pad_w)?;
+        (x < self.in_w).then_some(x)
+    }
+}
+
+/// Conv geometry plus grouping.
+#[derive(Debug, Clone, Copy)]
+struct ConvShape {
+    g: Geometry,
+    /// Filter input channels.
+    fc: usize,
+    groups: usize,
+    /// Output channels per group.
+    fpg: usize,
+}
+
+impl ConvShape {
+    /// Elements of one filter (one output channel): KH·KW·FC.
+    fn filter_len(&self) -> usize {
+        self.g.fh * self.g.fw * self.fc
+    }
+}
+
+/// Weights of the int8 kernel: widened to i16, layout OHWI (one contiguous row per output
+/// channel, in the order of the im2col patch).
+struct Int8Conv<'m> {
+    s: ConvShape,
+    q: ConvQuant,
+    /// Filter widened to i16, `[OC][KH·KW·FC]`.
+    w: Vec<i16>,
+    /// Set when the filter is not constant: re-widened at every invoke.
+    w_input: Option<usize>,
+    bias: Option<Operand<'m, i32>>,
+    /// One im2col patch: `x − zp_in` for in-bounds taps, 0 for taps outside the input.
+    patch: Vec<i16>,
+}
+
+/// Σ a·b over i16 values, in wrapping int32 arithmetic.
+#[inline(always)]
+fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
+    let mut acc = 0i32;
+    for (&x, &y) in a.iter().zip(b) {
+        acc = acc.wrapping_add(x as i32 * y as i32);
+    }
+    acc
+}
+
+/// Σ a·b for four rows `a0..a3` against one `b`: the patch is loaded once for four channels.
+/// (Integer wrapping addition is associative: any summation order gives the same result.)
+#[inline(always)]
+fn dot4_i16(a: [&[i16]; 4], b: &[i16]) -> [i32; 4] {
+    let n = b.len();
+    let (a0, a1, a2, a3) = (&a[0][..n], &a[1][..n], &a[2][..n], &a[3][..n]);
+    let mut acc = [0i32; 4];
+    for i in 0..n {
+        let y = b[i] as i32;
+        acc[0] = acc[0].wrapping_add(a0[i] as i32 * y);
+        acc[1] = acc[1].wrapping_add(a1[i] as i32 * y);
+        acc[2] = acc[2].wrapping_add(a2[i] as i32 * y);
+        acc[3] = acc[3].wrapping_add(a3[i] as i32 * y);
+    }
+    acc
+}
+
+impl Kernel for Int8Conv<'_> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let ConvShape { g, fc, groups, fpg } = self.s;
+        let k = self.s.filter_len();
+        if let Some(wk) = self.w_input {
+            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
+            for (d, &v) in self.w.iter_mut().zip(w8) {
+                *d = v as i16;
+            }
+        }
+        let x = check_len(inputs.get::<i8>(0)?, g.input_len(), "input")?;
+        let bias = bias_values(&self.bias, inputs, g.out_c)?;
+        let out = check_len_mut(outputs.get::<i8>(0)?, g.output_len(), "output")?;
+        let w = &self.w[..];
+        let q = &self.q;
+        let in_off = q.input_offset as i16;
+        let patch = &mut self.patch[..k];
+        let image = g.in_h * g.in_w * g.in_c;
+        let mut opix_chunks = out.chunks_exact_mut(g.out_c.max(1));
+        for b in 0..g.batches {
+            let xb = &x[b * image..(b + 1) * image];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
+                    for grp in 0..groups {
+                        // im2col: the patch of this output pixel for this group.
+                        let mut p = 0;
+                        for fy in 0..g.fh {
+                            let iy = g.in_y(oy, fy);
+                            for fx in 0..g.fw {
+                                let dst = &mut patch[p..p + fc];
+                                p += fc;
+                                match (iy, g.in_x(ox, fx)) {
+                                    (Some(iy), Some(ix)) => {
+                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
+                                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
+                                            *d = v as i16 + in_off;
+                                        }
+                                    }
+                                    _ => dst.fill(0),
+                                }
+                            }
+                        }
+                        let patch = &patch[..];
+                        let oc0 = grp * fpg;
+                        let mut oc = oc0;
+                        while oc + 4 <= oc0 + fpg {
+                            let rows = [
+                                &w[oc * k..(oc + 1) * k],
+                                &w[(oc + 1) * k..(oc + 2) * k],
+                                &w[(oc + 2) * k..(oc + 3) * k],
+                                &w[(oc + 3) * k..(oc + 4) * k],
+                            ];
+                            let acc = dot4_i16(rows, patch);
+                            for (j, &a) in acc.iter().enumerate() {
+                                let a = match bias {
+                                    Some(bias) => a.wrapping_add(bias[oc + j]),
+                                    None => a,
+                                };
+                                opix[oc + j] = q.requantize(a, oc + j);
+                            }
+                            oc += 4;
+                        }
+                        while oc < oc0 + fpg {
+                            let mut acc = dot_i16(&w[oc * k..(oc + 1) * k], patch);
+                            if let Some(bias) = bias {
+                                acc = acc.wrapping_add(bias[oc]);
+                            }
+                            opix[oc] = q.requantize(acc, oc);
+                            oc += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The float kernel: filter re-laid out as `[KH][KW][FC][OC]` so that the innermost loop runs
+/// over output channels, each channel keeping TFLite's summation order.
+struct FloatConv<'m> {
+    s: ConvShape,
+    /// `[KH][KW][FC][OC]`.
+    w: Vec<f32>,
+    w_input: Option<usize>,
+    bias: Option<Operand<'m, f32>>,
+    acc: Vec<f32>,
+    act_min: f32,
+    act_max: f32,
+}
+
+/// OHWI → HWIO.
+fn ohwi_to_hwio<T: Copy>(src: &[T], dst: &mut [T], oc: usize, h: usize, w: usize, ic: usize) {
+    for o in 0..oc {
+        for y in 0..h {
+            for x in 0..w {
+                for i in 0..ic {
+                    dst[((y * w + x) * ic + i) * oc + o] = src[((o * h + y) * w + x) * ic + i];
+                }
+            }
+        }
+    }
+}
+
+impl Kernel for FloatConv<'_> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let ConvShape { g, fc, groups, fpg } = self.s;
+        if let Some(wk) = self.w_input {
+            let src = check_len(inputs.get::<f32>(wk)?, self.w.len(), "filter")?;
+            ohwi_to_hwio(src, &mut self.w, g.out_c, g.fh, g.fw, fc);
+        }
+        let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
+        let bias = bias_values(&self.bias, inputs, g.out_c)?;
+        let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        let w = &self.w[..];
+        let oc_n = g.out_c;
+        let image = g.in_h * g.in_w * g.in_c;
+        let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
+        for b in 0..g.batches {
+            let xb = &x[b * image..(b + 1) * image];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
+                    for grp in 0..groups {
+                        let oc0 = grp * fpg;
+                        let acc = &mut self.acc[..fpg];
+                        acc.fill(0.0);
+                        for fy in 0..g.fh {
+                            let Some(iy) = g.in_y(oy, fy) else { continue };
+                            for fx in 0..g.fw {
+                                let Some(ix) = g.in_x(ox, fx) else { continue };
+                                let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
+                                let wtap = ((fy * g.fw + fx) * fc) * oc_n;
+                                for (ic, &xv) in xb[s..s + fc].iter().enumerate() {
+                                    let row = &w[wtap + ic * oc_n + oc0..wtap + ic * oc_n + oc0 + fpg];
+                                    for (a, &wv) in acc.iter_mut().zip(row) {
+                                        *a += xv * wv;
+                                    }
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            let bv = bias.map_or(0.0, |b| b[oc0 + j]);
+                            opix[oc0 + j] = (a + bv).clamp(self.act_min, self.act_max);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prepares CONV_2D.
+pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
+    ctx.expect_io(2..=3, 1)?;
+    let o = ctx.options::<tflite::Conv2DOptions>().ok_or_else(|| ctx.err("missing Conv2DOptions"))?;
+    let act = o.fused_activation_function();
+    let input = dims4(ctx, ctx.input_shape(0)?, "input")?;
+    let [oc, fh, fw, fc] = dims4(ctx, ctx.input_shape(1)?, "filter")?;
+    if fc == 0 || !input[3].is_multiple_of(fc) {
+        return Err(ctx.err(format!("input channels {} are not a multiple of filter channels {fc}", input[3])));
+    }
+    let groups = input[3] / fc;
+    if groups == 0 || oc == 0 || !oc.is_multiple_of(groups) {
+        return Err(ctx.err(format!("{oc} output channels cannot be split into {groups} groups")));
+    }
+    let g = Geometry::new(
+        ctx,
+        input,
+        fh,
+        fw,
+        oc,
+        o.padding(),
+        (o.stride_h(), o.stride_w()),
+        (o.dilation_h_factor(), o.dilation_w_factor()),
+    )?;
+    let s = ConvShape { g, fc, groups, fpg: oc / groups };
+    let w_len = product(ctx, &[oc, fh, fw, fc])?;
+    ctx.set_output_shape(0, g.output_shape())?;
+    let has_bias = ctx.has_input(2);
+    if has_bias {
+        check_bias_len(ctx, 2, oc)?;
+    }
+    let (ti, tw, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
+    match (ti, tw, to) {
+        (DType::Int8, DType::Int8, DType::Int8) => {
+            check_int32_bias(ctx, 2, oc)?;
+            let q = conv_quant(ctx, 0, 1, oc, act, true)?;
+            let mut w = buffer::<i16>(ctx, w_len, "filter")?;
+            let w_input = match const_values::<i8>(ctx, 1, w_len)? {
+                Some(c) => {
+                    for (d, &v) in w.iter_mut().zip(c.iter()) {
+                        *d = v as i16;
+                    }
+                    None
+                }
+                None => Some(1),
+            };
+            Ok(Box::new(Int8Conv { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, patch: vec![0; s.filter_len()] }))
+        }
+        (DType::Float32, DType::Float32, DType::Float32) => {
+            if has_bias && ctx.input_dtype(2)? != DType::Float32 {
+                return Err(ctx.err("float CONV_2D needs a float32 bias"));
+            }
+            if !arith::is_supported_activation(act) {
+                return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+            }
+            let (act_min, act_max) = arith::activation_range_f32(act);
+            let mut w = buffer::<f32>(ctx, w_len, "filter")?;
+            let w_input = match const_values::<f32>(ctx, 1, w_len)? {
+                Some(c) => {
+                    ohwi_to_hwio(&c, &mut w, oc, fh, fw, fc);
+                    None
+                }
+                None => Some(1),
+            };
+            Ok(Box::new(FloatConv {
+                s,
+                w,
+                w_input,
+                bias: bias_operand(ctx, 2, oc)?,
+                acc: vec![0.0; s.fpg],
+                act_min,
+                act_max,
+            }))
+        }
+        _ => Err(ctx.err(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geom(in_hw: (usize, usize), in_c: usize, f: (usize, usize), oc: usize) -> Geometry {
+        Geometry {
+            batches: 1,
+            in_h: in_hw.0,
+            in_w: in_hw.1,
+            in_c,
+            out_h: in_hw.0,
+            out_w: in_hw.1,
+            out_c: oc,
+            fh: f.0,
+            fw: f.1,
+            stride_h: 1,
+            stride_w: 1,
+            dil_h: 1,
+            dil_w: 1,
+            pad_h: 0,
+            pad_w: 0,
+        }
+    }
+
+    fn quant(oc: usize, m: i32, s: i32, zp_in: i32, zp_out: i32) -> ConvQuant {
+        ConvQuant {
+            input_offset: -zp_in,
+            output_offset: zp_out,
+            multiplier: vec![m; oc],
+            shift: vec![s; oc],
+            act_min: -128,
+            act_max: 127,
+        }
+    }
+
+    fn run_i8(k: &mut Int8Conv<'_>, x: &[i8]) -> Vec<i8> {
+        let n = k.s.g.output_len();
+        let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
+        bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn int8_same_padding_skips_outside_taps() {
+        // 1×3 input, one channel, zp_in = −1 (offset +1), 1×3 filter [1, 2, 3], SAME, pad 1.
+        // x = [0, 1, 2] → x − zp = [1, 2, 3].
+        // out0: taps (−1 skipped) 1·? … = 2·1 + 3·2 = 8; out1: 1·1 + 2·2 + 3·3 = 14;
+        // out2: 1·2 + 2·3 = 8 (right tap skipped). Bias 2 → 10, 16, 10; multiplier 0.5 → 5, 8, 5;
+        // zp_out 3 → 8, 11, 8.
+        let mut g = geom((1, 3), 1, (1, 3), 1);
+        g.pad_w = 1;
+        let mut k = Int8Conv {
+            s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
+            q: quant(1, 1 << 30, 0, -1, 3),
+            w: vec![1, 2, 3],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![2]))),
+            patch: vec![0; 3],
+        };
+        assert_eq!(run_i8(&mut k, &[0, 1, 2]), vec![8, 11, 8]);
+    }
+
+    #[test]
+    fn int8_rounding_ties_and_clamping() {
+        // 1×1 conv, 2 input channels, 5 output channels (exercises the 4-wide block and the tail).
+        // x = [3, −2] with zp_in 0; w rows: [1,0] [0,1] [1,1] [−1,0] [2,2] → acc 3, −2, 1, −3, 2.
+        // Multiplier 0.5 (M = 2^30, shift 0): SRDHM rounds ties away from zero for positive
+        // products (3 → 2) and toward zero for negative ones (−3 → −1, SRDHM's nudge), −2 → −1.
+        let g = geom((1, 1), 2, (1, 1), 5);
+        let mut k = Int8Conv {
+            s: ConvShape { g, fc: 2, groups: 1, fpg: 5 },
+            q: quant(5, 1 << 30, 0, 0, 0),
+            w: vec![1, 0, 0, 1, 1, 1, -1, 0, 2, 2],
+            w_input: None,
+            bias: None,
+            patch: vec![0; 2],
+        };
+        assert_eq!(run_i8(&mut k, &[3, -2]), vec![2, -1, 1, -1, 1]);
+        // Shift −1 (×0.25): 3 → SRDHM 2 → RDBPOT(2, 1) = 1; −3 → −1 → RDBPOT(−1, 1) = −1
+        // (−0.5 rounds away from zero).
+        k.q = quant(5, 1 << 30, -1, 0, 0);
+        assert_eq!(run_i8(&mut k, &[3, -2]), vec![1, -1, 1, -1, 1]);
+        // Large products saturate at the activation range.
+        k.q = quant(5, 1 << 30, 8, 0, 0);
+        k.q.act_min = -10;
+        k.q.act_max = 100;
+        assert_eq!(run_i8(&mut k, &[3, -2]), vec![100, -10, 100, -10, 100]);
+    }
+
+    #[test]
+    fn int8_grouped_conv_reads_its_group_channels() {
+        // 4 input channels, 2 groups of 2, 2 output channels (one per group), 1×1 filter.
+        // x − zp = [1, 2, 3, 4]; oc0 = 1·1 + 1·2 = 3 (channels 0, 1); oc1 = 1·3 + 2·4 = 11.
+        let g = geom((1, 1), 4, (1, 1), 2);
+        let mut k = Int8Conv {
+            s: ConvShape { g, fc: 2, groups: 2, fpg: 1 },
+            q: quant(2, 1 << 30, 1, 0, 0), // ×1
+            w: vec![1, 1, 1, 2],
+            w_input: None,
+            bias: None,
+            patch: vec![0; 2],
+        };
+        assert_eq!(run_i8(&mut k, &[1, 2, 3, 4]), vec![3, 11]);
+    }
+
+    #[test]
+    fn float_keeps_summation_order_and_clamps_infinity() {
+        // 1×1 conv, two input channels: total = (0 + 1e8·1) + 1·1 = 1e8 in f32 (the 1 is
+        // absorbed), then the bias −1e8 gives 0 (adding the bias first would give 1).
+        let g = geom((1, 1), 2, (1, 1), 1);
+        let mut k = FloatConv {
+            s: ConvShape { g, fc: 2, groups: 1, fpg: 1 },
+            w: vec![1.0, 1.0],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![-1e8]))),
+            acc: vec![0.0; 1],
+            act_min: f32::MIN,
+            act_max: f32::MAX,
+        };
+        let x = [1e8f32, 1.0];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.0]);
+        // No bias: the sum starts at +0.0, so −0.0 products leave +0.0.
+        k.bias = None;
+        let x = [-0.0f32, 0.0];
+        k.w = vec![1.0, -1.0];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let v = bytemuck::cast_slice::<u8, f32>(&out[0])[0];
+        assert!(v == 0.0 && v.is_sign_positive());
+        // Infinity clamps to f32::MAX with no activation, as TFLite's min/max does.
+        let x = [f32::INFINITY, 0.0];
+        k.w = vec![1.0, 1.0];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[f32::MAX]);
+    }
+
+    #[test]
+    fn hwio_relayout() {
+        // OC 2, 1×2, IC 1: w[o][0][x][0] = 10·o + x → HWIO [x][0][o].
+        let src = [0, 1, 10, 11];
+        let mut dst = [0; 4];
+        ohwi_to_hwio(&src, &mut dst, 2, 1, 2, 1);
+        assert_eq!(dst, [0, 10, 1, 11]);
+    }
+}
