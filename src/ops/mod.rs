@@ -22,12 +22,24 @@ use crate::error::{Error, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
+pub mod concatenation;
+pub mod depth_to_space;
 pub mod dequantize;
 pub mod fully_connected;
+pub mod gather;
+pub mod movement;
+pub mod pack;
+pub mod pad;
 pub mod padding;
 pub mod quantize;
 pub mod reshape;
+pub mod reverse;
 pub mod shape;
+pub mod slice;
+pub mod split;
+pub mod strided_slice;
+pub mod tile;
+pub mod transpose;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -65,6 +77,21 @@ impl OpRegistry {
         r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
         r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
         r.add_builtin(B::SHAPE, f(shape::prepare));
+        r.add_builtin(B::CONCATENATION, f(concatenation::prepare));
+        r.add_builtin(B::PAD, f(pad::prepare));
+        r.add_builtin(B::PADV2, f(pad::prepare));
+        r.add_builtin(B::TRANSPOSE, f(transpose::prepare));
+        r.add_builtin(B::STRIDED_SLICE, f(strided_slice::prepare));
+        r.add_builtin(B::SLICE, f(slice::prepare));
+        r.add_builtin(B::PACK, f(pack::prepare_pack));
+        r.add_builtin(B::UNPACK, f(pack::prepare_unpack));
+        r.add_builtin(B::SPLIT, f(split::prepare_split));
+        r.add_builtin(B::SPLIT_V, f(split::prepare_split_v));
+        r.add_builtin(B::GATHER, f(gather::prepare));
+        r.add_builtin(B::TILE, f(tile::prepare));
+        r.add_builtin(B::REVERSE_V2, f(reverse::prepare));
+        r.add_builtin(B::DEPTH_TO_SPACE, f(depth_to_space::prepare_depth_to_space));
+        r.add_builtin(B::SPACE_TO_DEPTH, f(depth_to_space::prepare_space_to_depth));
         r
     }
 
