@@ -14,7 +14,8 @@ use qlite::{Interpreter, Model, runner};
 fn check(model: &Path, inputs: &[PathBuf], expected: &[PathBuf]) -> Result<Vec<String>, String> {
     let m = Model::from_file(model).map_err(|e| e.to_string())?;
     let mut interp = Interpreter::new(&m).map_err(|e| e.to_string())?;
-    let arrays: Vec<Array> = inputs.iter().map(|p| npy::read(p)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let arrays: Vec<Array> =
+        inputs.iter().map(|p| npy::read(p)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     let (arrays, cases, _) = runner::prepare_inputs(&interp, arrays).map_err(|e| e.to_string())?;
     let outputs = runner::run_cases(&mut interp, &arrays, cases).map_err(|e| e.to_string())?;
     if outputs.len() != expected.len() {
@@ -25,7 +26,10 @@ fn check(model: &Path, inputs: &[PathBuf], expected: &[PathBuf]) -> Result<Vec<S
         let want = npy::read(want).map_err(|e| e.to_string())?;
         let c = runner::compare(got, &want, None).map_err(|e| format!("output {k}: {e}"))?;
         if c.differing > 0 {
-            bad.push(format!("output {k}: {} of {} differ, max {} steps/ULP at {:?}", c.differing, c.elements, c.max_steps, c.worst_index));
+            bad.push(format!(
+                "output {k}: {} of {} differ, max {} steps/ULP at {:?}",
+                c.differing, c.elements, c.max_steps, c.worst_index
+            ));
         }
     }
     Ok(bad)
