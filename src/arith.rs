@@ -306,6 +306,30 @@ pub fn dequantize(q: i32, scale: f32, zero_point: i32) -> f32 {
 #[inline]
 pub fn relu_bound_quantized(f: f32, scale: f32, zero_point: i32) -> i32 {
     zero_point.wrapping_add(f32_to_i32_x86(round_f32(f / scale)))
+/// C's `static_cast<int32_t>(float)` as x86-64 executes it (`cvttss2si`): truncation toward
+/// zero, and `INT32_MIN` for NaN or a value outside the int32 range (undefined behaviour in C;
+/// this is what TFLite's x86-64 builds compute).
+#[inline]
+pub fn f32_to_i32_x86(x: f32) -> i32 {
+    if (-2_147_483_648.0..2_147_483_648.0).contains(&x) { x as i32 } else { i32::MIN }
+}
+
+/// One element of TFLite's reference uint8 `ConcatenationWithScaling` (`reference/concatenation.h`)
+/// for an input whose parameters differ from the output's:
+/// `(int32)roundf(float(q)·scale + bias) + zp_out`, with `scale = s_in·(1/s_out)` and
+/// `bias = float(−zp_in)·scale` precomputed in float32 by [`concat_rescale_params`]; the caller
+/// clamps to [0, 255].
+#[inline]
+pub fn concat_rescale(q: i32, scale: f32, bias: f32, zp_out: i32) -> i32 {
+    f32_to_i32_x86(round_f32(q as f32 * scale + bias)).wrapping_add(zp_out)
+}
+
+/// `(scale, bias)` of [`concat_rescale`]: `scale = s_in · (1.f / s_out)`, `bias = −zp_in · scale`
+/// (float32 throughout).
+pub fn concat_rescale_params(s_in: f32, zp_in: i32, s_out: f32) -> (f32, f32) {
+    let inverse = 1.0f32 / s_out;
+    let scale = s_in * inverse;
+    (scale, (zp_in.wrapping_neg()) as f32 * scale)
 }
 
 /// The integer range of a fused activation on a quantized output
@@ -628,6 +652,21 @@ mod tests {
             }
         });
         assert_eq!((t[128 + 50], t[128 + 60], t[128 - 60]), (50, 127, -128));
+    fn concat_rescale_rounds_in_float() {
+        assert_eq!(f32_to_i32_x86(2.9), 2);
+        assert_eq!(f32_to_i32_x86(-2.9), -2);
+        assert_eq!(f32_to_i32_x86(3e9), i32::MIN);
+        assert_eq!(f32_to_i32_x86(f32::NAN), i32::MIN);
+        // s_in 0.5, zp_in 10 → s_out 0.7, zp_out 5 (checked against TFLite 2.21):
+        // q = 0 → real −5 → −7.14 + 5 → −2 (clamped to 0 by the caller); 11 → 0.714 → 1 + 5 = 6;
+        // 255 → 175 + 5 = 180.
+        let (sc, b) = concat_rescale_params(0.5, 10, 0.7);
+        assert_eq!(concat_rescale(0, sc, b, 5), -2);
+        assert_eq!(concat_rescale(11, sc, b, 5), 6);
+        assert_eq!(concat_rescale(255, sc, b, 5), 180);
+        // Ties round half away from zero: scale 0.5, bias 0: 3 → 1.5 → 2; bias −3: −1.5 → −2.
+        assert_eq!(concat_rescale(3, 0.5, 0.0, 0), 2);
+        assert_eq!(concat_rescale(3, 0.5, -3.0, 0), -2);
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub mod arg_max;
 pub mod broadcast;
 pub mod conv;
 pub mod depthwise_conv;
+pub mod concatenation;
+pub mod depth_to_space;
 pub mod dequantize;
 pub mod div;
 pub mod fully_connected;
@@ -34,6 +36,10 @@ pub mod hard_swish;
 pub mod lut_activations;
 pub mod maximum_minimum;
 pub mod mul;
+pub mod gather;
+pub mod movement;
+pub mod pack;
+pub mod pad;
 pub mod padding;
 pub mod pooling;
 pub mod pow;
@@ -48,6 +54,13 @@ pub mod space_to_batch;
 pub mod squared_difference;
 pub mod transpose_conv;
 pub mod unary;
+pub mod reverse;
+pub mod shape;
+pub mod slice;
+pub mod split;
+pub mod strided_slice;
+pub mod tile;
+pub mod transpose;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -126,6 +139,21 @@ impl OpRegistry {
         r.add_builtin(B::CONV_2D, f(conv::prepare));
         r.add_builtin(B::DEPTHWISE_CONV_2D, f(depthwise_conv::prepare));
         r.add_builtin(B::TRANSPOSE_CONV, f(transpose_conv::prepare));
+        r.add_builtin(B::CONCATENATION, f(concatenation::prepare));
+        r.add_builtin(B::PAD, f(pad::prepare));
+        r.add_builtin(B::PADV2, f(pad::prepare));
+        r.add_builtin(B::TRANSPOSE, f(transpose::prepare));
+        r.add_builtin(B::STRIDED_SLICE, f(strided_slice::prepare));
+        r.add_builtin(B::SLICE, f(slice::prepare));
+        r.add_builtin(B::PACK, f(pack::prepare_pack));
+        r.add_builtin(B::UNPACK, f(pack::prepare_unpack));
+        r.add_builtin(B::SPLIT, f(split::prepare_split));
+        r.add_builtin(B::SPLIT_V, f(split::prepare_split_v));
+        r.add_builtin(B::GATHER, f(gather::prepare));
+        r.add_builtin(B::TILE, f(tile::prepare));
+        r.add_builtin(B::REVERSE_V2, f(reverse::prepare));
+        r.add_builtin(B::DEPTH_TO_SPACE, f(depth_to_space::prepare_depth_to_space));
+        r.add_builtin(B::SPACE_TO_DEPTH, f(depth_to_space::prepare_space_to_depth));
         r
     }
 
