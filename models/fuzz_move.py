@@ -3,7 +3,7 @@
 kernels (BUILTIN_REF of the pinned ai-edge-litert).
 
 Each configuration is a single-operator model written directly as a flatbuffer (models/
-tflbuild.py), so that every option the kernels accept is reachable (the converter never emits
+tflbuild_move.py), so that every option the kernels accept is reachable (the converter never emits
 most mask combinations, offsets, int64 paddings, ...). Inputs are random, including the type's
 extremes. Both interpreters run the model; the outputs must be identical byte for byte, and a
 model TFLite refuses (at prepare or at invoke) must be refused by qlite too.
@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tflbuild import T, single_op  # noqa: E402
+from tflbuild_move import T, single_op  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -306,12 +306,6 @@ pub fn dequantize(q: i32, scale: f32, zero_point: i32) -> f32 {
 #[inline]
 pub fn relu_bound_quantized(f: f32, scale: f32, zero_point: i32) -> i32 {
     zero_point.wrapping_add(f32_to_i32_x86(round_f32(f / scale)))
-/// C's `static_cast<int32_t>(float)` as x86-64 executes it (`cvttss2si`): truncation toward
-/// zero, and `INT32_MIN` for NaN or a value outside the int32 range (undefined behaviour in C;
-/// this is what TFLite's x86-64 builds compute).
-#[inline]
-pub fn f32_to_i32_x86(x: f32) -> i32 {
-    if (-2_147_483_648.0..2_147_483_648.0).contains(&x) { x as i32 } else { i32::MIN }
 }
 
 /// One element of TFLite's reference uint8 `ConcatenationWithScaling` (`reference/concatenation.h`)
@@ -652,6 +646,9 @@ mod tests {
             }
         });
         assert_eq!((t[128 + 50], t[128 + 60], t[128 - 60]), (50, 127, -128));
+    }
+
+    #[test]
     fn concat_rescale_rounds_in_float() {
         assert_eq!(f32_to_i32_x86(2.9), 2);
         assert_eq!(f32_to_i32_x86(-2.9), -2);
