@@ -4,7 +4,9 @@ broadcasting, fused RELU/RELU6, a constant dividend, 1/y with a scalar constant,
 either sign) and models written directly (tflbuild.py) for what the converter never makes: uint8,
 real multipliers s1/(s2·s_out) far above 2^23 (negative RDBPOT exponents) and below 2^-31 (a zero
 multiplier), an output range that RELU_N1_TO_1 clips, and many zero dividends with a multiplier < 1
-(TFLite's x86 build gives zp_out + 1 for 0/y there, see src/ops/div.rs). Plus one float32 model.
+(TFLite's x86 build gives zp_out + 1 for 0/y there and saturates small quotients, see
+src/ops/div.rs; so does div_bcast_outer_mixed_sign_int8, whose mixed-sign divisor range makes the
+multiplier 0.012). Plus one float32 model.
 
 A divisor equal to its zero point makes TFLite's invoke fail (`CheckNonZero`), so the divisor
 inputs here avoid it (a value at the zero point is moved one step away). A constant divisor is

@@ -194,8 +194,8 @@ pub fn rdbpot_negative_exponent_x86_sse(x: i32, exponent: i32) -> i32 {
 /// behaviour in C++) the mask `(1ll << e) − 1` is a 64-bit shift (count mod 64) truncated to
 /// int32 and `x >> e` a 32-bit shift (count mod 32), i.e. the formula of
 /// [`rdbpot_negative_exponent_x86_scalar`]. For e in 32..=63 the mask is −1, so the result is
-/// `(x >> (e − 32)) + (x ≥ 0)`: 0 → 1. TFLite's quantized DIV reaches exponents above 31
-/// (`ops/div.rs`) and gets exactly this.
+/// `(x >> (e − 32)) + (x ≥ 0)`: 0 → 1, and a large x stays large. TFLite's quantized DIV reaches
+/// exponents above 31 and below 0 (`ops/div.rs`) and gets exactly this.
 #[inline]
 pub fn rdbpot_x86_scalar(x: i32, exponent: i32) -> i32 {
     rdbpot_negative_exponent_x86_scalar(x, exponent)

@@ -14,13 +14,21 @@
 //!   h = CountLeadingSignBits(x1), u = SRDHM(x1·2^h, inv) (MultiplyByQuantizedMultiplierGreaterThanOne),
 //!   out = clamp(zp_out + RDBPOT(SRDHM(u, M), r + h − s), act_min, act_max)
 //!   (MultiplyByQuantizedMultiplierSmallerThanOneExp with total_shift = s − r − h).
-//! - The RDBPOT exponent r + h − s is outside 0..=31 for many ordinary inputs (x1 = 0 has h = 31,
-//!   so any |x2| ≥ 2 with a real multiplier < 1 gives 32 or more). That is undefined behaviour in
-//!   C++; TFLite's x86-64 build computes it as [`arith::rdbpot_x86_scalar`], and so does qlite.
-//!   Visible consequence: **0 / y is zp_out + 1, not zp_out**, for most divisors (e.g. with
-//!   s1/(s2·s_out) = 0.1 every x1 = 0 gives zp_out + 1), and for exponents 32..=63 a positive
-//!   quotient is rounded up by one more unit. Checked exhaustively against TFLite 2.21's
-//!   BUILTIN_REF (all q1, q2 pairs, `models/ops_div.py`).
+//! - The RDBPOT exponent e = r + h − s is outside 0..=31 for many ordinary inputs; that is
+//!   undefined behaviour in C++, and TFLite's x86-64 build computes it as
+//!   [`arith::rdbpot_x86_scalar`] does (mask `(1ll << e) − 1` shifted in 64 bits, `x >> e` in 32
+//!   bits, counts taken mod 64 and mod 32). qlite reproduces it exactly. Consequences, all seen
+//!   in TFLite 2.21's BUILTIN_REF (and its default path):
+//!   - e ≥ 32 happens when s1/(s2·s_out) is below about 1 and |x1| is small or |x2| large
+//!     (x1 = 0 has h = 31, x1 = ±1 has h ≥ 30). Then the result is (x >> (e − 32)) + (x ≥ 0)
+//!     with x = SRDHM(u, M) of magnitude about 2^29: **0 / y gives zp_out + 1**, and any other
+//!     quotient saturates to act_max or act_min by its sign (e.g. with s1/(s2·s_out) = 0.64,
+//!     1/4 gives 127 instead of 0). Converted models reach this easily: a divisor range of
+//!     both signs gives a huge output range and a multiplier ≪ 1 (`div_bcast_outer_mixed_sign_int8`:
+//!     s1/(s2·s_out) = 0.012, 78% of the outputs are more than one step from the true quotient).
+//!   - e < 0 happens for s1/(s2·s_out) above about 2^23: small, wrong values instead of saturation.
+//!
+//!   Checked exhaustively (every q1, q2 pair, `models/fuzz_div.py`) against TFLite's BUILTIN_REF.
 //!
 //! Division by zero (q2 = zp2): TFLite's Eval checks every element of input 2 first
 //! (`CheckNonZero`) and fails the invoke without writing the output; qlite's eval returns the
@@ -314,6 +322,26 @@ mod tests {
         // ... and zero points move it: zp_out = 2 → 3.
         let p = params(0.01, 5, 0.1, -3, 0.05, 2, A::NONE);
         assert_eq!(p.eval(5i8, 100i8), 3);
+    }
+
+    #[test]
+    fn small_multiplier_saturates_like_tflite() {
+        // s1/(s2·s_out) ≈ 0.64 (shift 0). 1/1: h = 30, r = 0, e = 30 → 0.64 → 1. 1/2: e = 31 → 0.
+        // 1/4: r = 2, e = 32: x = SRDHM(u, M) ≈ 0.64·2^29 stays unshifted, + 1 → 127 (TFLite too).
+        let p = params(2.0 / 255.0, 0, 4.0 / 255.0, 0, 0.78, 0, A::NONE);
+        assert_eq!(p.output_shift, 0);
+        assert_eq!(p.eval(1i8, 1i8), 1);
+        assert_eq!(p.eval(1i8, 2i8), 0);
+        assert_eq!(p.eval(1i8, 3i8), 0);
+        assert_eq!(p.eval(1i8, 4i8), 127);
+        assert_eq!(p.eval(1i8, 100i8), 127);
+        assert_eq!(p.eval(-1i8, 4i8), -128);
+        assert_eq!(p.eval(-1i8, 100i8), -128);
+        assert_eq!(p.eval(2i8, 100i8), 127);
+        assert_eq!(p.eval(0i8, 100i8), 1);
+        // The activation still clamps: RELU6 at scale 0.78 is [0, 8].
+        let p = params(2.0 / 255.0, 0, 4.0 / 255.0, 0, 0.78, 0, A::RELU6);
+        assert_eq!(p.eval(1i8, 4i8), 8);
     }
 
     #[test]
