@@ -11,7 +11,7 @@ except ImportError:  # pragma: no cover
 import flatbuffers
 
 TYPES = {np.dtype(np.int8): s.TensorType.INT8, np.dtype(np.float32): s.TensorType.FLOAT32,
-         np.dtype(np.int32): s.TensorType.INT32}
+         np.dtype(np.int32): s.TensorType.INT32, np.dtype(np.uint8): s.TensorType.UINT8}
 
 OPTIONS = {
     "ADD": ("AddOptions", s.AddOptionsT),

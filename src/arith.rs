@@ -189,6 +189,25 @@ pub fn rdbpot_negative_exponent_x86_sse(x: i32, exponent: i32) -> i32 {
     (x >> 31) + (remainder > threshold) as i32
 }
 
+/// gemmlowp `RoundingDivideByPOT(x, exponent)` for ANY exponent, as the scalar code of
+/// TFLite's x86-64 build computes it: [`rdbpot`] for 0..=31; outside that range (undefined
+/// behaviour in C++) the mask `(1ll << e) − 1` is a 64-bit shift (count mod 64) truncated to
+/// int32 and `x >> e` a 32-bit shift (count mod 32), i.e. the formula of
+/// [`rdbpot_negative_exponent_x86_scalar`]. For e in 32..=63 the mask is −1, so the result is
+/// `(x >> (e − 32)) + (x ≥ 0)`: 0 → 1, and a large x stays large. TFLite's quantized DIV reaches
+/// exponents above 31 and below 0 (`ops/div.rs`) and gets exactly this.
+#[inline]
+pub fn rdbpot_x86_scalar(x: i32, exponent: i32) -> i32 {
+    rdbpot_negative_exponent_x86_scalar(x, exponent)
+}
+
+/// TFLite `CountLeadingSignBits` on int32: the number of bits after the sign bit that equal it
+/// (`__builtin_clrsb`); 31 for 0 and −1, 0 for `i32::MIN`. `x << count` never overflows.
+#[inline]
+pub fn count_leading_sign_bits(x: i32) -> i32 {
+    (x ^ (x >> 31)).leading_zeros() as i32 - 1
+}
+
 /// TFLite `MultiplyByQuantizedMultiplier` (double rounding): x·M·2^shift with M in Q0.31.
 /// The left shift is a plain (wrapping) int32 multiply, as in TFLite.
 #[inline]
@@ -515,6 +534,51 @@ mod tests {
         // e = −40: e mod 64 = 24, mask = 2^24 − 1; e mod 32 = 24.
         assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 22), -40), 1);
         assert_eq!(rdbpot_negative_exponent_x86_scalar((1 << 24) + (1 << 23) + 1, -40), 2);
+    }
+
+    #[test]
+    fn rdbpot_x86_scalar_any_exponent() {
+        // In range it is rdbpot.
+        for x in [-7, -6, -5, -1, 0, 1, 5, 6, 7, i32::MIN, i32::MAX] {
+            for e in 0..=31 {
+                assert_eq!(rdbpot_x86_scalar(x, e), rdbpot(x, e), "{x} {e}");
+            }
+        }
+        // e = 32: mask = int32(2^32 − 1) = −1, threshold = −1 + (x < 0), x >> 0.
+        assert_eq!(rdbpot_x86_scalar(0, 32), 1);
+        assert_eq!(rdbpot_x86_scalar(5, 32), 6);
+        assert_eq!(rdbpot_x86_scalar(-5, 32), -5);
+        // e = 35: x >> 3 plus (x ≥ 0).
+        assert_eq!(rdbpot_x86_scalar(100, 35), 13);
+        assert_eq!(rdbpot_x86_scalar(-100, 35), -13);
+        assert_eq!(rdbpot_x86_scalar(0, 63), 1);
+        // e = 64: 1 << 0 − 1 = 0, x >> 0: x unchanged.
+        assert_eq!(rdbpot_x86_scalar(-9, 64), -9);
+        assert_eq!(rdbpot_x86_scalar(0, 64), 0);
+        // e = 69: mask 2^5 − 1 = 31, x >> 5 → 100/32 = 3.125 → 3; 112/32 = 3.5 → 4.
+        assert_eq!(rdbpot_x86_scalar(100, 69), 3);
+        assert_eq!(rdbpot_x86_scalar(112, 69), 4);
+    }
+
+    #[test]
+    fn count_leading_sign_bits_like_clrsb() {
+        assert_eq!(count_leading_sign_bits(0), 31);
+        assert_eq!(count_leading_sign_bits(-1), 31);
+        assert_eq!(count_leading_sign_bits(1), 30);
+        assert_eq!(count_leading_sign_bits(-2), 30);
+        assert_eq!(count_leading_sign_bits(127), 24);
+        assert_eq!(count_leading_sign_bits(-128), 24);
+        assert_eq!(count_leading_sign_bits(128), 23);
+        assert_eq!(count_leading_sign_bits(-129), 23);
+        assert_eq!(count_leading_sign_bits(255), 23);
+        assert_eq!(count_leading_sign_bits(-255), 23);
+        assert_eq!(count_leading_sign_bits(i32::MAX), 0);
+        assert_eq!(count_leading_sign_bits(i32::MIN), 0);
+        for x in [-255, -128, -3, -1, 0, 1, 3, 200, 255] {
+            let h = count_leading_sign_bits(x);
+            assert_eq!((x << h) >> h, x);
+            assert!(h == 31 || ((x << (h + 1)) >> (h + 1)) != x);
+        }
     }
 
     #[test]
