@@ -50,11 +50,20 @@ impl AlignedBuf {
 }
 
 /// Options for [`Interpreter::with_options`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InterpreterOptions {
     /// Give every tensor its own memory, so that every intermediate tensor can be read after
     /// `invoke` (for per-layer comparison). Uses more memory.
     pub preserve_all_tensors: bool,
+    /// Largest activation arena the interpreter may allocate, in bytes (default 4 GiB): a model
+    /// whose shapes need more is an error, not an allocation.
+    pub max_arena_bytes: usize,
+}
+
+impl Default for InterpreterOptions {
+    fn default() -> Self {
+        InterpreterOptions { preserve_all_tensors: false, max_arena_bytes: 4 << 30 }
+    }
 }
 
 struct Step<'m> {
@@ -144,7 +153,8 @@ impl<'m> Interpreter<'m> {
             let has_inputs = op.inputs.iter().flatten().next().is_some();
             let outputs_are_model_outputs = op.outputs.iter().flatten().any(|t| sg.outputs.contains(t));
             if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
-                fold(model, op, &mut tensors, kernel.as_mut()).map_err(|e| op_err(format!("while folding: {e}")))?;
+                fold(model, op, &mut tensors, kernel.as_mut(), options.max_arena_bytes)
+                    .map_err(|e| op_err(format!("while folding: {e}")))?;
                 continue;
             }
             steps.push(Step { op_index, kernel });
@@ -218,6 +228,13 @@ impl<'m> Interpreter<'m> {
             live.push((t, size, f, l));
         }
         let (arena_len, offsets) = plan(&live);
+        if arena_len > options.max_arena_bytes {
+            return Err(Error::Limit {
+                what: "activation arena bytes".into(),
+                value: arena_len as u64,
+                limit: options.max_arena_bytes as u64,
+            });
+        }
         for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
             locs[t] = Loc::Arena { offset, len: size };
         }
@@ -386,6 +403,7 @@ fn fold<'m>(
     op: &crate::model::Operator,
     tensors: &mut [PrepTensor<'m>],
     kernel: &mut dyn Kernel,
+    max_bytes: usize,
 ) -> Result<()> {
     let sg = model.main_subgraph();
     let mut owned = Vec::new();
@@ -404,6 +422,9 @@ fn fold<'m>(
         locs[t] = Loc::Arena { offset: total, len };
         out_ranges.push((t, total, len));
         total = (total + len).div_ceil(ALIGN) * ALIGN;
+        if total > max_bytes {
+            return Err(Error::Usage(format!("outputs need more than the {max_bytes}-byte arena limit")));
+        }
     }
     let mut arena = AlignedBuf::zeroed(total);
     let arena_ptr = arena.bytes_mut().as_mut_ptr();

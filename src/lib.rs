@@ -3,14 +3,29 @@
 //!
 //! ```
 //! # fn main() -> Result<(), qlite::Error> {
-//! let model = qlite::Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
-//! let sg = model.main_subgraph();
-//! let input = &sg.tensors[sg.inputs[0]];
-//! assert_eq!(input.dtype, qlite::DType::Int8);
-//! println!("input {:?} {:?} {:?}", input.name, input.shape, input.quantization);
+//! use qlite::{Interpreter, Model};
+//!
+//! // Load once: map, verify, validate. The weights stay in the mapping.
+//! let model = Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
+//! // Prepare once: kernels, multipliers, arena plan.
+//! let mut interp = Interpreter::new(&model)?;
+//! // Invoke many times; no allocation per invoke.
+//! for x in [-128i8, 0, 127] {
+//!     interp.input_mut::<i8>(0)?.fill(x);
+//!     interp.invoke()?;
+//!     let out: &[i8] = interp.output::<i8>(0)?;
+//!     assert_eq!(out.len(), 4);
+//! }
+//! // Typed access is checked: the input is int8, not float32.
+//! assert!(interp.input_mut::<f32>(0).is_err());
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Modules: [`model`] loads and validates a file, [`interpreter`] prepares and runs it,
+//! [`ops`] holds the registry and one kernel per operator, [`arith`] (with [`fixedpoint`] and
+//! [`libm`]) is the only place where rounding happens, [`runner`] and [`npy`] back the CLI's
+//! `run`/`compare`, [`inspect`] its `inspect`.
 
 pub mod arith;
 pub mod dtype;

@@ -10,7 +10,7 @@ use qlite::{Interpreter, InterpreterOptions, Model, OpRegistry, npy};
 fn every_tensor_matches_tflite_after_invoke() {
     let dir = common::models_dir();
     let model = Model::from_file(dir.join("cnn_int8.tflite")).unwrap();
-    let opts = InterpreterOptions { preserve_all_tensors: true };
+    let opts = InterpreterOptions { preserve_all_tensors: true, ..Default::default() };
     let mut interp = Interpreter::with_options(&model, &OpRegistry::with_builtins(), &opts).unwrap();
     let x = npy::read(&dir.join("cnn_int8.in0.npy")).unwrap();
     let n = interp.input_bytes_mut(0).unwrap().len();

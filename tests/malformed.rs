@@ -32,6 +32,20 @@ fn load_and_touch(bytes: &[u8]) -> bool {
             for md in m.metadata() {
                 let _ = m.buffer_data(md.buffer);
             }
+            // A model that still loads must prepare or give Err, and run or give Err.
+            let opts = qlite::InterpreterOptions { max_arena_bytes: 64 << 20, ..Default::default() };
+            if let Ok(mut interp) = qlite::Interpreter::with_options(&m, &qlite::OpRegistry::with_builtins(), &opts)
+                && let Ok(inputs) = qlite::runner::random_inputs(&interp, 3)
+            {
+                for (k, a) in inputs.iter().enumerate() {
+                    if let Ok(dst) = interp.input_bytes_mut(k)
+                        && dst.len() == a.data.len()
+                    {
+                        dst.copy_from_slice(&a.data);
+                    }
+                }
+                let _ = interp.invoke();
+            }
             true
         }
     }
@@ -150,4 +164,38 @@ fn cli_reports_bad_files_with_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: cannot read /nonexistent/x.tflite"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Byte flips in every golden model (all operator kinds): loading, preparing and running the
+/// result gives `Ok` or `Err`, never a panic.
+#[test]
+fn golden_model_byte_flips_never_panic() {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let dir = common::models_dir().join("golden");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tflite"))
+        .collect();
+    paths.sort();
+    let (mut cases, mut loaded) = (0, 0);
+    for path in &paths {
+        let bytes = std::fs::read(path).unwrap();
+        for case in 0..35 {
+            let mut b = bytes.clone();
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(b.len());
+                b[i] ^= 1 << rng.below(8);
+            }
+            if run_case(&format!("{} flip case {case}", path.display()), &b) {
+                loaded += 1;
+            }
+            cases += 1;
+        }
+    }
+    println!(
+        "golden byte-flip cases: {cases} over {} models, {loaded} still loaded (then prepared and run)",
+        paths.len()
+    );
+    assert!(cases >= 5000);
 }
