@@ -80,6 +80,13 @@ class Gen:
         self.floatio = floatio
 
 
+
+# Float32 ops that qlite does not compute bit for bit, with the documented bound in ULP (integer
+# outputs are always compared exactly). Exact (erf) GELU: TFLite evaluates it with Eigen's
+# vectorized erf; qlite's scalar version differs by at most 9 ULP over all 65,536 float16-grid
+# inputs measured (src/ops/lut_activations.rs); 16 leaves room for the ops around it in a chain.
+FLOAT_ULP_TOLERANCE = {"GELU": 16}
+
 def gen(name, ops, modes=("int8", "float"), weight=1, oracle="ref", floatio=True):
     """Registers a generator: fn(R, mode) -> Spec. `ops`: TFLite ops the model must contain
     (checked after conversion; an empty list checks nothing). `modes`: "int8" (int8 I/O),
@@ -1411,8 +1418,11 @@ def run_case(seed, idx, gen_names, opts):
         except (ValueError, KeyError) as e:
             res.update(status="error", detail=f"unreadable qlite JSON ({e}): {p.stdout[:300]}")
             return res
+        tol = max([FLOAT_ULP_TOLERANCE.get(o, 0) for o in ops] or [0]) if mode == "float" else 0
         if p.returncode == 0 and sum(res["differing"]) == 0:
             res["status"] = "pass"
+        elif tol and max(res["max_steps"]) <= tol:
+            res.update(status="pass", tolerated=max(res["max_steps"]))
         else:
             res.update(status="fail", detail="outputs differ: " + ", ".join(
                 f"output {k}: {d} of {o['elements']} differ, max {m}" for k, (d, m, o) in
@@ -1777,6 +1787,10 @@ def report(results, indices, args, elapsed, harness_error):
     if harness_error:
         print(f"ERROR harness: {harness_error}")
     skipped = sum(counts[k] for k in skip_kinds)
+    tolerated = [r for r in results.values() if r.get("tolerated")]
+    if tolerated:
+        print(f"  {len(tolerated)} float32 case(s) with exact GELU passed within the documented tolerance "
+              f"(max {max(r['tolerated'] for r in tolerated)} ULP; int8 is always compared exactly)")
     print(f"difftest: {counts['pass']} passed, {counts['fail']} failed")
     print(f"difftest: {counts['unsupported']} unsupported, {skipped} skipped, {errors} errors; seed {args.seed}")
     if errors:
