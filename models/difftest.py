@@ -1336,6 +1336,11 @@ def run_case(seed, idx, gen_names, opts):
         name, mode, spec, model, rng = build_case(seed, idx, gen_names)
     except Exception as e:  # noqa: BLE001
         res.update(gen=None, detail="build/convert failed: " + _short(e), trace=traceback.format_exc()[-3000:])
+        # TensorFlow's converter (or TFLite during calibration) refusing a generated model is not a
+        # verdict on qlite: skipped, like a model TFLite refuses to run. Anything else in building
+        # a case is a harness error.
+        if type(e).__name__ == "ConverterError" or "tensorflow/lite/" in str(e):
+            res["status"] = "converter_refused"
         try:
             rot = rotation(gen_names, seed)
             res["gen"] = rot[idx % len(rot)]
@@ -1654,7 +1659,7 @@ def main(argv=None):
         if args.verbose:
             print(f"  case {r['idx']:5d} {r.get('gen') or '?':24s} {r.get('mode', ''):5s} {st:11s} "
                   f"{' '.join(r.get('ops', []))}  {r.get('detail', '')[:120]}", flush=True)
-        if st in ("fail", "error", "crash", "tflite_refused") or (args.keep_all and r.get("dir")):
+        if st in ("fail", "error", "crash", "tflite_refused", "converter_refused") or (args.keep_all and r.get("dir")):
             _keep(r, keep, args.seed, ops_arg, print_it=st != "pass" and not (st == "unsupported"))
         if r.get("dir") and os.path.isdir(r["dir"]):
             shutil.rmtree(r["dir"], ignore_errors=True)
@@ -1760,7 +1765,7 @@ def report(results, indices, args, elapsed, harness_error):
     hdr = f"  {'generator':26s} {'run':>5s} {'pass':>5s} {'fail':>5s} {'unsup':>5s} {'skip':>5s} {'err':>4s}" \
           f"   {'AUTO!=REF quantized':<30s} {'AUTO!=REF float32':<30s}"
     print(hdr)
-    skip_kinds = ("rewritten", "tflite_refused", "crash")
+    skip_kinds = ("rewritten", "tflite_refused", "converter_refused", "crash")
 
     def fmt(a):
         return f"{a[0]}/{a[3]} ({a[1]}, {a[2]})" if a[3] else "-"
