@@ -20,7 +20,9 @@ Needs target/release/qlite (cargo build --release).
 
 import argparse
 import os
+import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,8 +89,8 @@ def qfor(rng, dtype, q=None):
 # ----------------------------------------------------------------------------- op generators
 # Each returns (model_bytes, [input arrays in graph-input order], note).
 
-def gen_concat(rng):
-    dtype = pick_dtype(rng, ("uint8", "int16", "int64", "bool", "float16", "uint32"))
+def gen_concat(rng, dtype=None):
+    dtype = dtype or pick_dtype(rng, ("uint8", "int16", "int64", "bool", "float16", "uint32"))
     rank = int(rng.integers(1, 6))
     n = int(rng.integers(1, 5))
     axis = int(rng.integers(-rank, rank))
@@ -102,8 +104,8 @@ def gen_concat(rng):
         s[a] = int(rng.integers(0, 4)) if rng.random() < 0.1 else int(rng.integers(1, 4))
         total += s[a]
         qi = q
-        if dtype == "uint8" and rng.random() < 0.5:
-            qi = qfor(rng, dtype)
+        if dtype == "uint8" and rng.random() < 0.7:
+            qi = qfor(rng, dtype)  # ConcatenationWithScaling rescales this input
         if dtype == "int8" and rng.random() < 0.05:
             qi = rand_quant(rng)  # TFLite refuses: the error must agree
         const = rng.random() < 0.2
@@ -148,7 +150,8 @@ def gen_pad(rng, v2=None):
 
 def gen_transpose(rng):
     dtype = pick_dtype(rng, ("uint8", "int16", "int64", "bool", "float16"))
-    rank = int(rng.integers(0, 10)) if rng.random() < 0.1 else int(rng.integers(1, 7))
+    # Not rank 0: TFLite's reference transpose indexes stride[-1] there and may loop for ages.
+    rank = int(rng.integers(1, 10)) if rng.random() < 0.1 else int(rng.integers(1, 7))
     shape = rand_shape(rng, rank, hi=3 if rank > 5 else 4, zero_p=0.02)
     perm = list(rng.permutation(rank))
     perm = [int(p) - rank if rng.random() < 0.2 else int(p) for p in perm]
@@ -401,6 +404,7 @@ def gen_d2s(rng, to_space=None):
 
 GENERATORS = {
     "CONCATENATION": gen_concat,
+    "CONCATENATION_UINT8": lambda r: gen_concat(r, "uint8"),
     "PAD": lambda r: gen_pad(r, False),
     "PADV2": lambda r: gen_pad(r, True),
     "TRANSPOSE": gen_transpose,
@@ -430,7 +434,7 @@ SUPPORTED = {"CONCATENATION", "PAD", "PADV2", "TRANSPOSE", "STRIDED_SLICE", "SLI
 def conv_case(rng):
     """(op, input shapes, body) of a random TensorFlow function."""
     import tensorflow as tf
-    op = str(rng.choice(list(GENERATORS)))
+    op = str(rng.choice([g for g in GENERATORS if g != "CONCATENATION_UINT8"]))
     rank = int(rng.integers(1, 5))
     shape = rand_shape(rng, rank, hi=5)
     if op == "CONCATENATION":
@@ -548,6 +552,30 @@ def sentinel(dtype, k):
 
 
 def run_tflite(model, feeds):
+    """`_run_tflite` in a forked child: TFLite crashes (or hangs) on some malformed models that
+    qlite refuses, and that must not end the run. Returns (outputs, masks), or (message, None)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        signal.alarm(60)
+        try:
+            res = _run_tflite(model, feeds)
+        except BaseException as e:  # noqa: BLE001
+            res = (f"exception {e}", None)
+        with os.fdopen(w, "wb") as f:
+            f.write(pickle.dumps(res))
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        return f"TFLite crashed or hung (wait status {status})", None
+    return pickle.loads(data)
+
+
+def _run_tflite(model, feeds):
     """TFLite outputs plus, per output, a mask of the elements TFLite wrote; or an error string."""
     try:
         it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
