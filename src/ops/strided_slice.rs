@@ -25,6 +25,11 @@
 //!   range), TFLite leaves the rest of the output uninitialized (its earlier contents); qlite
 //!   writes zeros there. Where it would visit more, TFLite writes past the output; qlite stops at
 //!   the end of the output.
+//! - qlite refuses two configurations on which TFLite reads outside its buffers (undefined
+//!   results): masks that make an effective axis refer past the input's rank (e.g. a new-axis bit
+//!   that counts toward the effective rank but is never placed), and `offset` with fewer `end`
+//!   values than effective axes. Extra indices past the input's rank without masks are
+//!   ignored, as in TFLite.
 
 use super::movement::{Affine, elem_size, product, row_major_strides};
 use super::{Inputs, Kernel, Outputs, PrepareContext};

@@ -10,7 +10,8 @@
 //! TFLite 2.21 does not check that `perm` is a permutation: with a repeated axis it walks the
 //! input with the strides of the repeated axis, `out[i] = in[Σ_k i_k · stride_in[perm[k]]]`. qlite
 //! computes the same, and refuses a model where that walk would leave the input (TFLite reads
-//! out of bounds there). A rank-0 input is copied (TFLite's reference leaves the output unset).
+//! out of bounds there). A rank-0 input is copied (TFLite's reference indexes `stride[-1]` there:
+//! undefined, and seen to loop for minutes).
 
 use super::movement::{Affine, const_ints, elem_size, product, row_major_strides};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
