@@ -76,21 +76,22 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("fused activation {act:?} is not supported (TFLite requires NONE)")));
     }
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(
+    super::movement::check_type(
+        ctx,
         dtype,
-        DType::Float32
-            | DType::Float16
-            | DType::BFloat16
-            | DType::UInt8
-            | DType::Int8
-            | DType::Int16
-            | DType::Int32
-            | DType::Int64
-            | DType::Bool
-            | DType::UInt32
-    ) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+        &[
+            DType::Float32,
+            DType::Float16,
+            DType::BFloat16,
+            DType::UInt8,
+            DType::Int8,
+            DType::Int16,
+            DType::Int32,
+            DType::Int64,
+            DType::Bool,
+            DType::UInt32,
+        ],
+    )?;
     let esize = elem_size(ctx, dtype)?;
     let s0 = ctx.input_shape(0)?.to_vec();
     let rank = s0.len();

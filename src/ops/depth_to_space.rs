@@ -39,9 +39,7 @@ pub fn space_to_depth(s: [usize; 4], b: usize, esize: usize) -> ([usize; 4], Aff
 fn common(ctx: &PrepareContext<'_, '_>, block: i32) -> Result<([usize; 4], usize, usize)> {
     ctx.expect_io(1..=1, 1)?;
     let dtype = ctx.output_dtype(0)?;
-    if !matches!(dtype, DType::Float32 | DType::UInt8 | DType::Int8 | DType::Int32 | DType::Int64) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+    super::movement::check_type(ctx, dtype, &[DType::Float32, DType::UInt8, DType::Int8, DType::Int32, DType::Int64])?;
     if ctx.input_dtype(0)? != dtype {
         return Err(ctx.err(format!("input is {}, output is {dtype}", ctx.input_dtype(0)?)));
     }

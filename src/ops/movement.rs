@@ -17,6 +17,11 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::model::Tensor;
 
+/// Checks that `dtype` is one of the types TFLite accepts for the operator (`allowed`).
+pub fn check_type(ctx: &PrepareContext<'_, '_>, dtype: DType, allowed: &[DType]) -> Result<()> {
+    if allowed.contains(&dtype) { Ok(()) } else { Err(ctx.err(format!("type {dtype} is not supported"))) }
+}
+
 /// Bytes per element of a type these operators can move (whole-byte, fixed-size types).
 pub fn elem_size(ctx: &PrepareContext<'_, '_>, dtype: DType) -> Result<usize> {
     match dtype.bits() {

@@ -75,12 +75,11 @@ pub fn prepare_pack<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kern
     ctx.expect_io(1..=usize::MAX, 1)?;
     let n = count as usize;
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(
+    super::movement::check_type(
+        ctx,
         dtype,
-        DType::Int32 | DType::Float32 | DType::UInt8 | DType::UInt32 | DType::Int8 | DType::Int16 | DType::Int64
-    ) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+        &[DType::Int32, DType::Float32, DType::UInt8, DType::UInt32, DType::Int8, DType::Int16, DType::Int64],
+    )?;
     let esize = elem_size(ctx, dtype)?;
     let shape = ctx.input_shape(0)?.to_vec();
     let axis = normalize_axis(ctx, axis as i64, shape.len() + 1, "axis")?;
@@ -116,19 +115,20 @@ pub fn prepare_unpack<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Ke
     ctx.expect_io(1..=1, num as usize)?;
     let n = num as usize;
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(
+    super::movement::check_type(
+        ctx,
         dtype,
-        DType::Int32
-            | DType::Float32
-            | DType::Float16
-            | DType::BFloat16
-            | DType::UInt8
-            | DType::Int8
-            | DType::Int16
-            | DType::Bool
-    ) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+        &[
+            DType::Int32,
+            DType::Float32,
+            DType::Float16,
+            DType::BFloat16,
+            DType::UInt8,
+            DType::Int8,
+            DType::Int16,
+            DType::Bool,
+        ],
+    )?;
     let esize = elem_size(ctx, dtype)?;
     let shape = ctx.input_shape(0)?.to_vec();
     if product(&shape) == 0 {

@@ -54,20 +54,21 @@ impl Kernel for Pad {
 pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     ctx.expect_io(2..=3, 1)?;
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(
+    super::movement::check_type(
+        ctx,
         dtype,
-        DType::Float32
-            | DType::Float16
-            | DType::BFloat16
-            | DType::UInt8
-            | DType::Int8
-            | DType::Int16
-            | DType::Int32
-            | DType::Int64
-            | DType::Bool
-    ) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+        &[
+            DType::Float32,
+            DType::Float16,
+            DType::BFloat16,
+            DType::UInt8,
+            DType::Int8,
+            DType::Int16,
+            DType::Int32,
+            DType::Int64,
+            DType::Bool,
+        ],
+    )?;
     let esize = elem_size(ctx, dtype)?;
     if ctx.output_dtype(0)? != dtype {
         return Err(ctx.err(format!("output is {}, input is {dtype}", ctx.output_dtype(0)?)));

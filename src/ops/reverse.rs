@@ -37,20 +37,21 @@ pub fn reverse(shape: &[usize], axes: &[usize], esize: usize) -> Affine {
 pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     ctx.expect_io(2..=2, 1)?;
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(
+    super::movement::check_type(
+        ctx,
         dtype,
-        DType::Int32
-            | DType::Float32
-            | DType::UInt8
-            | DType::Int8
-            | DType::Int16
-            | DType::Int64
-            | DType::Bool
-            | DType::Float16
-            | DType::BFloat16
-    ) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+        &[
+            DType::Int32,
+            DType::Float32,
+            DType::UInt8,
+            DType::Int8,
+            DType::Int16,
+            DType::Int64,
+            DType::Bool,
+            DType::Float16,
+            DType::BFloat16,
+        ],
+    )?;
     let esize = elem_size(ctx, dtype)?;
     if ctx.output_dtype(0)? != dtype {
         return Err(ctx.err(format!("output is {}, input is {dtype}", ctx.output_dtype(0)?)));

@@ -57,9 +57,11 @@ pub fn prepare_split<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Ker
     }
     ctx.expect_io(2..=2, num as usize)?;
     let dtype = ctx.input_dtype(1)?;
-    if !matches!(dtype, DType::Float32 | DType::UInt8 | DType::Int8 | DType::Int16 | DType::Int32 | DType::Int64) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+    super::movement::check_type(
+        ctx,
+        dtype,
+        &[DType::Float32, DType::UInt8, DType::Int8, DType::Int16, DType::Int32, DType::Int64],
+    )?;
     let shape = ctx.input_shape(1)?.to_vec();
     let axis = normalize_axis(ctx, first_value(ctx, 0)?, shape.len(), "axis")?;
     let n = num as usize;
@@ -77,9 +79,11 @@ pub fn prepare_split_v<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn K
     }
     ctx.expect_io(3..=3, num as usize)?;
     let dtype = ctx.input_dtype(0)?;
-    if !matches!(dtype, DType::Float32 | DType::UInt8 | DType::Int16 | DType::Int32 | DType::Int64 | DType::Int8) {
-        return Err(ctx.err(format!("type {dtype} is not supported")));
-    }
+    super::movement::check_type(
+        ctx,
+        dtype,
+        &[DType::Float32, DType::UInt8, DType::Int16, DType::Int32, DType::Int64, DType::Int8],
+    )?;
     let st = ctx.input_dtype(1)?;
     if !matches!(st, DType::Int32 | DType::Int64) {
         return Err(ctx.err(format!("size_splits must be int32 or int64, got {st}")));
