@@ -22,8 +22,19 @@ Usage (from anywhere; paths are relative to the repository root):
     models/difftest.py --list                       # generator names and the ops they make
     models/difftest.py --seed 1 --case 17 --keep /tmp/c17   # regenerate one case, keep it
 
+Quantization modes (--mode): by default each generator makes its own mix of int8 (int8 I/O), int8
+with float I/O and float32 models. --mode M makes every case of mode M, from the generators that
+can: int8, int8f, float; float16 (the float model converted with float16 weights); dynamic
+(dynamic-range: the float model with the constant weights of FULLY_CONNECTED, CONV_2D and
+DEPTHWISE_CONV_2D quantized to symmetric int8, per channel or per tensor, and FULLY_CONNECTED's
+asymmetric_quantize_inputs chosen at random, as the converter does for weights of 1024 elements
+or more); int16 (int16x8: int16 activations, int8 weights, int64 or int32 bias); uint8 (legacy:
+the per-tensor int8 model turned into uint8 with zero points + 128, and asymmetric uint8 weights
+with rescaled bias). Float outputs (float, float16, dynamic) are compared exactly except for the
+ops in FLOAT_ULP_TOLERANCE; integer outputs always exactly.
+
 Options: --qlite PATH (default target/release/qlite), --seed N, --count N, --ops a,b (generator
-names, or TFLite op names such as CONV_2D), --jobs N (worker processes; default 1), --keep DIR
+names, or TFLite op names such as CONV_2D), --mode M, --jobs N (worker processes; default 1), --keep DIR
 (failing cases are written there; default $TMPDIR/qlite-difftest-SEED), --keep-all (keep every
 case), --case I[,J] (run only these case indices), --timeout S (per qlite run).
 
@@ -66,6 +77,14 @@ FLOAT_SHARE = 0.15  # share of float32 conversions for generators that allow the
 FLOATIO_SHARE = 0.08  # share of int8 models with float inputs/outputs (QUANTIZE/DEQUANTIZE)
 PER_TENSOR_SHARE = 0.3  # share of per-tensor weights for ops with weights
 CHAIN_WEIGHT = 6  # chain generators appear this many times in the rotation
+
+# Quantization modes (--mode). A generator is written for "int8", "int8f" and/or "float"; the other
+# modes reuse it: float16 (float16 weights) and dynamic (dynamic-range: int8 weights, float
+# activations) take its float model, int16 (int16x8) and uint8 (legacy) its int8 one.
+MODES = ("int8", "int8f", "float", "float16", "dynamic", "int16", "uint8")
+BASE_MODE = {"int8": "int8", "int8f": "int8f", "float": "float", "float16": "float", "dynamic": "float",
+             "int16": "int8", "uint8": "int8"}
+FLOAT_MODES = ("float", "float16", "dynamic")  # float outputs: FLOAT_ULP_TOLERANCE applies
 
 # ============================================================================================
 # Generators (run in the worker processes; TensorFlow is imported there only)
@@ -1207,9 +1226,14 @@ def rotation(names, seed):
 
 
 def _convert(spec, mode, rng_seed):
-    np, oplib = _W["np"], _W["oplib"]
-    if mode == "float":
+    np, oplib, tf = _W["np"], _W["oplib"], _W["tf"]
+    if mode in ("float", "dynamic"):  # dynamic: the float model, then _hybridize
         return oplib.convert_float(spec.fn)
+    if mode == "float16":
+        c = oplib._converter(spec.fn)
+        c.optimizations = [tf.lite.Optimize.DEFAULT]
+        c.target_spec.supported_types = [tf.float16]
+        return c.convert()
     specs = oplib.input_specs(spec.fn)
 
     def rep():
@@ -1225,9 +1249,122 @@ def _convert(spec, mode, rng_seed):
 
     def extra(c):
         c.representative_dataset = rep
+        if mode == "int16":
+            c.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            c.inference_input_type = c.inference_output_type = tf.int16
+            # int64 bias (the converter's default) or int32, chosen from the case's seed
+            if np.random.default_rng(rng_seed + [2]).random() < 0.3:
+                c._experimental_full_integer_quantization_bias_type = tf.int32
 
     return oplib.convert_int8(spec.fn, spec.ranges, int8_io=(mode != "int8f"), per_channel=spec.per_channel,
                               extra=extra)
+
+
+def _to_uint8(m, R_):
+    """Turns a per-tensor int8 model into a legacy uint8 one (the old TFLite quantization): every
+    int8 tensor becomes uint8 with zero point + 128 (the same real values; constant data shifted
+    by 128), and the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D are requantized
+    asymmetrically over their own [min, max] (with their int32 bias rescaled to the new
+    input x weight scale), as TF1's converter made them."""
+    np = _W["np"]
+    from ai_edge_litert import schema_py_generated as s
+
+    sg = m.subgraphs[0]
+    weighted = {s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.CONV_2D, s.BuiltinOperator.DEPTHWISE_CONV_2D}
+    uses = defaultdict(int)
+    for op in sg.operators:
+        for t in op.inputs:
+            uses[int(t)] += 1
+    for op in sg.operators:
+        code = max(m.operatorCodes[op.opcodeIndex].builtinCode, m.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)
+        if code not in weighted or len(op.inputs) < 2 or not R_.p(0.8):
+            continue
+        wi = int(op.inputs[1])
+        bi = int(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+        w = sg.tensors[wi]
+        buf = m.buffers[w.buffer].data if w.buffer < len(m.buffers) else None
+        if w.type != s.TensorType.INT8 or buf is None or len(buf) == 0 or uses[wi] != 1 or w.quantization is None \
+                or len(w.quantization.scale) != 1:
+            continue
+        old_scale = float(w.quantization.scale[0])
+        real = np.frombuffer(bytes(bytearray(buf)), np.int8).astype(np.float64) * old_scale
+        lo, hi = min(0.0, float(real.min())), max(0.0, float(real.max()))
+        lo -= R_.u(0, 0.3) * (hi - lo)  # not centred: a zero point away from 128
+        if hi - lo <= 0:
+            continue
+        scale = np.float32((hi - lo) / 255.0)
+        zp = int(np.clip(np.round(-lo / float(scale)), 0, 255))
+        q = np.clip(np.round(real / float(scale)) + zp, 0, 255).astype(np.uint8)
+        m.buffers[w.buffer].data = np.frombuffer(q.tobytes(), np.uint8)
+        w.type = s.TensorType.UINT8
+        w.quantization.scale = [float(scale)]
+        w.quantization.zeroPoint = [zp]
+        if bi >= 0 and uses[bi] == 1:
+            b = sg.tensors[bi]
+            bbuf = m.buffers[b.buffer].data if b.buffer < len(m.buffers) else None
+            if b.type == s.TensorType.INT32 and bbuf is not None and len(bbuf) and b.quantization is not None:
+                bs_old = float(b.quantization.scale[0])
+                bs_new = float(np.float32(bs_old / old_scale * float(scale)))
+                bq = np.frombuffer(bytes(bytearray(bbuf)), np.int32).astype(np.float64) * bs_old / bs_new
+                bq = np.clip(np.round(bq), -2**31, 2**31 - 1).astype(np.int32)
+                m.buffers[b.buffer].data = np.frombuffer(bq.tobytes(), np.uint8)
+                b.quantization.scale = [bs_new]
+    for t in sg.tensors:
+        if t.type != s.TensorType.INT8:
+            continue
+        t.type = s.TensorType.UINT8
+        if t.quantization is not None and t.quantization.zeroPoint is not None and len(t.quantization.zeroPoint):
+            t.quantization.zeroPoint = [int(z) + 128 for z in t.quantization.zeroPoint]
+        buf = m.buffers[t.buffer].data if t.buffer < len(m.buffers) else None
+        if buf is not None and len(buf):
+            m.buffers[t.buffer].data = np.frombuffer(bytes(bytearray(buf)), np.uint8) ^ np.uint8(0x80)
+
+
+def _hybridize(m, R_):
+    """Dynamic-range quantization of a float model, as TensorFlow's converter does it for weights of
+    1024 or more elements (here for every size): the constant float weights of FULLY_CONNECTED,
+    CONV_2D and DEPTHWISE_CONV_2D become symmetric int8, per channel (output channel: axis 0, or
+    axis 3 for depthwise) or, sometimes for FULLY_CONNECTED, per tensor; FULLY_CONNECTED's
+    asymmetric_quantize_inputs is chosen at random (the converter sets it)."""
+    np = _W["np"]
+    from ai_edge_litert import schema_py_generated as s
+
+    sg = m.subgraphs[0]
+    B = s.BuiltinOperator
+    uses = defaultdict(int)
+    for op in sg.operators:
+        for t in op.inputs:
+            uses[int(t)] += 1
+    for op in sg.operators:
+        code = max(m.operatorCodes[op.opcodeIndex].builtinCode, m.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)
+        if code not in (B.FULLY_CONNECTED, B.CONV_2D, B.DEPTHWISE_CONV_2D) or len(op.inputs) < 2:
+            continue
+        wi = int(op.inputs[1])
+        w = sg.tensors[wi]
+        buf = m.buffers[w.buffer].data if w.buffer < len(m.buffers) else None
+        if w.type != s.TensorType.FLOAT32 or buf is None or len(buf) == 0 or uses[wi] != 1:
+            continue
+        real = np.frombuffer(bytes(bytearray(buf)), np.float32).reshape([int(d) for d in w.shape])
+        axis = 3 if code == B.DEPTHWISE_CONV_2D else 0
+        per_tensor = code == B.FULLY_CONNECTED and R_.p(0.3)
+        if per_tensor:
+            mx = np.array([np.max(np.abs(real))])
+        else:
+            other = tuple(a for a in range(real.ndim) if a != axis)
+            mx = np.max(np.abs(real), axis=other) if other else np.abs(real)
+        scale = np.where(mx > 0, mx / 127.0, 1.0).astype(np.float32)
+        shape = [1] * real.ndim
+        if not per_tensor:
+            shape[axis] = -1
+        q = np.clip(np.round(real / scale.reshape(shape)), -127, 127).astype(np.int8)
+        m.buffers[w.buffer].data = np.frombuffer(q.tobytes(), np.uint8)
+        w.type = s.TensorType.INT8
+        w.quantization = s.QuantizationParametersT()
+        w.quantization.scale = [float(v) for v in scale]
+        w.quantization.zeroPoint = [0] * len(scale)
+        w.quantization.quantizedDimension = 0 if per_tensor else axis
+        if code == B.FULLY_CONNECTED and op.builtinOptions is not None:
+            op.builtinOptions.asymmetricQuantizeInputs = R_.p(0.5)
 
 
 def _edit(model_bytes, post):
@@ -1253,19 +1390,20 @@ def _make_inputs(details, spec, mode, rng):
         scale, zp = d["quantization"]
         cases = []
         for c in range(N_CASES):
-            if dt == np.int8:
+            if dt in (np.int8, np.uint8, np.int16):
+                qmin, qmax = int(np.iinfo(dt).min), int(np.iinfo(dt).max)
                 if c == 1:
-                    a = np.clip(zp + rng.integers(-3, 4, size=shape), -128, 127)
+                    a = np.clip(zp + rng.integers(-3, 4, size=shape), qmin, qmax)
                 elif c == 2:
-                    a = rng.choice(np.array([-128, 127]), size=shape)
+                    a = rng.choice(np.array([qmin, qmax]), size=shape)
                 else:
-                    a = rng.integers(-128, 128, size=shape)
-                a = a.astype(np.int8)
+                    a = rng.integers(qmin, qmax + 1, size=shape)
+                a = a.astype(dt)
                 if c == 0 and a.size >= 2:
-                    a.flat[0], a.flat[1] = -128, 127
+                    a.flat[0], a.flat[1] = qmin, qmax
                 if k in spec.nonzero:
                     bad = a == zp
-                    a[bad] = np.int8(zp + 1 if zp < 127 else zp - 1)
+                    a[bad] = dt.type(zp + 1 if zp < qmax else zp - 1)
             elif dt == np.float32:
                 lo, hi = spec.ranges[k] if k < len(spec.ranges) else (-1.0, 1.0)
                 span = hi - lo
@@ -1303,22 +1441,31 @@ def _run_tflite(model_bytes, inputs, kind):
     return [np.concatenate(r, axis=0) if r[0].ndim else np.stack(r) for r in res]
 
 
-def build_case(seed, idx, gen_names):
-    """Builds case `idx`: returns (gen name, mode, spec, model bytes, inputs, ops)."""
+def build_case(seed, idx, gen_names, forced_mode="mixed"):
+    """Builds case `idx`: returns (gen name, mode, spec, model bytes, rng). `forced_mode`: "mixed"
+    (each generator's own mix of int8, int8f and float) or one of MODES."""
     np = _W["np"]
     rot = rotation(gen_names, seed)
     name = rot[idx % len(rot)]
     g = GENERATORS[name]
     rng = np.random.default_rng([seed, idx])
     R_ = R(rng)
-    if g.modes == ("int8", "float"):
+    if forced_mode != "mixed":
+        mode = forced_mode
+    elif g.modes == ("int8", "float"):
         mode = "float" if R_.p(FLOAT_SHARE) else ("int8f" if g.floatio and R_.p(FLOATIO_SHARE) else "int8")
     else:
         mode = R_.choice(list(g.modes))
-    spec = g.fn(R_, mode)
+    spec = g.fn(R_, BASE_MODE[mode])
+    if mode == "uint8":
+        spec.per_channel = False  # TFLite's uint8 kernels take per-tensor weights only
     model = _convert(spec, mode, [seed, idx, 1])
     if spec.post is not None:
         model = _edit(model, spec.post)
+    if mode == "uint8":
+        model = _edit(model, lambda m: _to_uint8(m, R_))
+    elif mode == "dynamic":
+        model = _edit(model, lambda m: _hybridize(m, R_))
     return name, mode, spec, model, rng
 
 
@@ -1333,14 +1480,17 @@ def run_case(seed, idx, gen_names, opts):
     cpu0 = time.process_time() + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime \
         + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
     try:
-        name, mode, spec, model, rng = build_case(seed, idx, gen_names)
+        name, mode, spec, model, rng = build_case(seed, idx, gen_names, opts.get("mode", "mixed"))
     except Exception as e:  # noqa: BLE001
         res.update(gen=None, detail="build/convert failed: " + _short(e), trace=traceback.format_exc()[-3000:])
         # TensorFlow's converter (or TFLite during calibration) refusing a generated model is not a
         # verdict on qlite: skipped, like a model TFLite refuses to run. Anything else in building
         # a case is a harness error.
-        if type(e).__name__ == "ConverterError" or "tensorflow/lite/" in str(e):
+        if type(e).__name__ == "ConverterError" or "tensorflow/lite/" in str(e) \
+                or "not yet supported for op" in str(e):
             res["status"] = "converter_refused"
+        if opts.get("mode", "mixed") != "mixed":
+            res["mode"] = opts["mode"]
         try:
             rot = rotation(gen_names, seed)
             res["gen"] = rot[idx % len(rot)]
@@ -1423,7 +1573,7 @@ def run_case(seed, idx, gen_names, opts):
         except (ValueError, KeyError) as e:
             res.update(status="error", detail=f"unreadable qlite JSON ({e}): {p.stdout[:300]}")
             return res
-        tol = max([FLOAT_ULP_TOLERANCE.get(o, 0) for o in ops] or [0]) if mode == "float" else 0
+        tol = max([FLOAT_ULP_TOLERANCE.get(o, 0) for o in ops] or [0]) if mode in FLOAT_MODES else 0
         if p.returncode == 0 and sum(res["differing"]) == 0:
             res["status"] = "pass"
         elif tol and max(res["max_steps"]) <= tol:
@@ -1614,6 +1764,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--ops", default="", help="generator names or TFLite op names, comma-separated")
+    ap.add_argument("--mode", default="mixed", choices=("mixed",) + MODES,
+                    help="quantization mode of every case (default: each generator's mix of int8, int8 "
+                         "with float I/O and float32)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--keep", default=None, help="directory for failing cases")
     ap.add_argument("--keep-all", action="store_true", help="keep every case, not only failures")
@@ -1630,6 +1783,12 @@ def main(argv=None):
                   + ("" if g.oracle == "ref" else f" oracle={g.oracle}"))
         return 0
     gen_names = select_generators(args.ops)
+    if args.mode != "mixed":
+        base = BASE_MODE[args.mode]
+        gen_names = [n for n in gen_names if base in GENERATORS[n].modes
+                     or (base == "int8f" and "int8" in GENERATORS[n].modes and GENERATORS[n].floatio)]
+        if not gen_names:
+            raise SystemExit(f"difftest: no generator makes {args.mode} models (of {args.ops or 'all'})")
     qlite = os.path.abspath(args.qlite if os.path.isabs(args.qlite) else os.path.join(REPO, args.qlite)) \
         if not os.path.exists(args.qlite) else os.path.abspath(args.qlite)
     if not os.access(qlite, os.X_OK):
@@ -1640,9 +1799,10 @@ def main(argv=None):
     keep = os.path.abspath(args.keep or os.path.join(tempfile.gettempdir(), f"qlite-difftest-{args.seed}"))
     indices = [int(x) for x in args.case.split(",") if x.strip()] if args.case else list(range(args.count))
     workdir = tempfile.mkdtemp(prefix="difftest-")
-    opts = dict(qlite=qlite, workdir=workdir, timeout=args.timeout)
-    ops_arg = f" --ops {args.ops}" if args.ops else ""
-    print(f"difftest: seed {args.seed}, {len(indices)} cases, {len(gen_names)} generators, jobs {args.jobs}, "
+    opts = dict(qlite=qlite, workdir=workdir, timeout=args.timeout, mode=args.mode)
+    ops_arg = (f" --ops {args.ops}" if args.ops else "") + (f" --mode {args.mode}" if args.mode != "mixed" else "")
+    print(f"difftest: seed {args.seed}, mode {args.mode}, {len(indices)} cases, {len(gen_names)} generators, "
+          f"jobs {args.jobs}, "
           f"qlite {qlite}", flush=True)
 
     results = {}
@@ -1719,6 +1879,7 @@ def _keep(r, keep, seed, ops_arg, print_it=True):
 def report(results, indices, args, elapsed, harness_error):
     by_gen = defaultdict(lambda: defaultdict(int))
     by_op = defaultdict(lambda: defaultdict(int))
+    by_mode = defaultdict(lambda: defaultdict(int))
     # per generator and output kind ("i" quantized/integer, "f" float32): elements differing,
     # cases differing, largest difference (steps or ULP), elements
     auto_gen = defaultdict(lambda: {"i": [0, 0, 0, 0], "f": [0, 0, 0, 0]})
@@ -1733,6 +1894,7 @@ def report(results, indices, args, elapsed, harness_error):
         g = r.get("gen") or "?"
         by_gen[g][st] += 1
         by_gen[g]["run"] += 1
+        by_mode[r.get("mode") or "?"][st] += 1
         for o in sorted(set(r.get("ops", []))):
             by_op[o][st] += 1
             by_op[o]["run"] += 1
@@ -1787,6 +1949,9 @@ def report(results, indices, args, elapsed, harness_error):
         mx = max([a[kind][2] for a in auto_gen.values()] or [0])
         print(f"  XNNPACK/default (AUTO) vs BUILTIN_REF, {label} outputs: {tot[0]} of {tot[2]} elements differ "
               f"in {tot[1]} cases (max {mx} {unit}); information only")
+    print("  by mode: " + "; ".join(
+        f"{md} {sum(c.values())} run, {c['pass']} pass, {c['fail']} fail, {c['unsupported']} unsupported, "
+        f"{sum(c[k] for k in skip_kinds)} skipped" for md, c in sorted(by_mode.items())))
     print(f"  digest {digest.hexdigest()[:16]}")
     errors = counts["error"] + (1 if harness_error else 0)
     if harness_error:
