@@ -17,9 +17,20 @@ requires qlite's outputs to be identical.
                              int8 with int8 I/O, per-channel weights.
 - net_mobilenetv2_pertensor  the same network, int8 with per-tensor weights.
 - net_mobilenetv2_float      the same network, float32.
+- net_mobilenetv2_float16    the same network, float16 weights (DEQUANTIZE of constants).
+- net_mobilenetv2_dynamic    the same network, dynamic-range quantization (float activations,
+                             int8 weights in the layers with at least 1024 weights, FULLY_CONNECTED
+                             with asymmetric_quantize_inputs).
+- net_mobilenetv2_int16      the same network, int16x8 (int16 activations, int8 weights, int64
+                             bias), int16 I/O.
+                             (TFLite refuses int32 bias in int16 DEPTHWISE_CONV_2D, so there is no
+                             int32-bias variant of this network.)
+- net_mobilenetv2_uint8      the per-tensor int8 network turned into a legacy uint8 one
+                             (oplib.to_uint8: zero points + 128, asymmetric uint8 weights).
 - net_branching              a conv feeding two branches (a sigmoid gate MULtiplied with a linear
                              conv; a tanh conv), CONCATENATION, hard swish, conv + leaky ReLU, max
                              pooling, global average pooling, dense. int8 with int8 I/O.
+- net_branching_float        the same network, float32 (net_branching_float16: float16 weights).
 
 Each model is under 100 KB. Inputs: three held-out images of the synthetic task (quantized with
 the model's input parameters) and one random int8 case that includes -128 and 127.
@@ -40,7 +51,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from oplib import GOLDEN_DIR, convert_float, convert_int8, ops_of, run, save_case  # noqa: E402
+from oplib import GOLDEN_DIR, convert_float, convert_int8, ops_of, run, save_case, to_uint8  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
 keras = tf.keras
@@ -164,6 +175,30 @@ def calibration(x):
     return lambda c: setattr(c, "representative_dataset", gen)
 
 
+def convert_float16(net):
+    c = tf.lite.TFLiteConverter.from_keras_model(net)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.target_spec.supported_types = [tf.float16]
+    return c.convert()
+
+
+def convert_dynamic(net):
+    c = tf.lite.TFLiteConverter.from_keras_model(net)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    return c.convert()
+
+
+def convert_int16(net, x, bias32=False):
+    def extra(c):
+        calibration(x)(c)
+        c.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        c.inference_input_type = c.inference_output_type = tf.int16
+        if bias32:
+            c._experimental_full_integer_quantization_bias_type = tf.int32
+
+    return convert_int8(net, [(0.0, 1.0)], extra=extra)
+
+
 def quantize_input(model_bytes, x):
     from oplib import interpreter
 
@@ -171,16 +206,18 @@ def quantize_input(model_bytes, x):
     if d["dtype"] == np.float32:
         return x.astype(np.float32)
     scale, zp = d["quantization"]
-    return np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
+    info = np.iinfo(d["dtype"])
+    return np.clip(np.round(x / scale) + zp, info.min, info.max).astype(d["dtype"])
 
 
 def golden_inputs(model_bytes, x_test, seed):
-    """Three held-out images and one random case with -128 and 127 (int8 models), stacked."""
+    """Three held-out images and one random case with the type's extremes (integer inputs), stacked."""
     rng = np.random.default_rng(seed)
     q = quantize_input(model_bytes, x_test[:3])
-    if q.dtype == np.int8:
-        r = rng.integers(-128, 128, size=(1,) + q.shape[1:]).astype(np.int8)
-        r.flat[0], r.flat[1] = -128, 127
+    if q.dtype != np.float32:
+        info = np.iinfo(q.dtype)
+        r = rng.integers(int(info.min), int(info.max) + 1, size=(1,) + q.shape[1:]).astype(q.dtype)
+        r.flat[0], r.flat[1] = info.min, info.max
     else:
         r = rng.uniform(-0.5, 1.5, size=(1,) + q.shape[1:]).astype(np.float32)
     return [np.concatenate([q, r], axis=0)]
@@ -236,6 +273,11 @@ def main():
     save("net_mobilenetv2_pertensor", convert_int8(net, [(0.0, 1.0)], per_channel=False, extra=calibration(x)),
          mnv2_ops, xt, yt, 12)
     save("net_mobilenetv2_float", convert_float(net), mnv2_ops, xt, yt, 13)
+    save("net_mobilenetv2_float16", convert_float16(net), mnv2_ops + ["DEQUANTIZE"], xt, yt, 15)
+    save("net_mobilenetv2_dynamic", convert_dynamic(net), mnv2_ops, xt, yt, 16)
+    save("net_mobilenetv2_int16", convert_int16(net, x), mnv2_ops, xt, yt, 17)
+    pertensor = convert_int8(net, [(0.0, 1.0)], per_channel=False, extra=calibration(x))
+    save("net_mobilenetv2_uint8", to_uint8(pertensor, np.random.default_rng(19)), mnv2_ops, xt, yt, 19)
 
     # Branching graph, 16x16x3
     x, y = images(1024, 16, seed=3)
@@ -246,6 +288,8 @@ def main():
     br_ops = ["CONV_2D", "LOGISTIC", "MUL", "TANH", "CONCATENATION", "HARD_SWISH", "LEAKY_RELU", "MAX_POOL_2D",
               "MEAN", "FULLY_CONNECTED"]
     save("net_branching", convert_int8(net, [(0.0, 1.0)], extra=calibration(x)), br_ops, xt, yt, 14)
+    save("net_branching_float", convert_float(net), br_ops, xt, yt, 20)
+    save("net_branching_float16", convert_float16(net), br_ops + ["DEQUANTIZE"], xt, yt, 21)
 
 
 if __name__ == "__main__":

@@ -177,3 +177,76 @@ def ops_of(model_bytes):
         codes.append(names.get(max(oc.DeprecatedBuiltinCode(), oc.BuiltinCode()), "?"))
     sg = m.Subgraphs(0)
     return [codes[sg.Operators(i).OpcodeIndex()] for i in range(sg.OperatorsLength())]
+
+
+def to_uint8(model_bytes, rng):
+    """A legacy uint8 model made from a per-tensor int8 one (see uint8_edit)."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+
+    m = s.ModelT.InitFromPackedBuf(model_bytes, 0)
+    uint8_edit(m, rng)
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def uint8_edit(m, rng):
+    """Turns a per-tensor int8 model into a legacy uint8 one (the old TFLite quantization): every
+    int8 tensor becomes uint8 with zero point + 128 (the same real values; constant data shifted
+    by 128), and the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D are requantized
+    asymmetrically over their own [min, max] (with their int32 bias rescaled to the new
+    input x weight scale), as TF1's converter made them."""
+    from collections import defaultdict
+
+    from ai_edge_litert import schema_py_generated as s
+
+    sg = m.subgraphs[0]
+    weighted = {s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.CONV_2D, s.BuiltinOperator.DEPTHWISE_CONV_2D}
+    uses = defaultdict(int)
+    for op in sg.operators:
+        for t in op.inputs:
+            uses[int(t)] += 1
+    for op in sg.operators:
+        code = max(m.operatorCodes[op.opcodeIndex].builtinCode, m.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)
+        if code not in weighted or len(op.inputs) < 2 or not rng.random() < 0.8:
+            continue
+        wi = int(op.inputs[1])
+        bi = int(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+        w = sg.tensors[wi]
+        buf = m.buffers[w.buffer].data if w.buffer < len(m.buffers) else None
+        if w.type != s.TensorType.INT8 or buf is None or len(buf) == 0 or uses[wi] != 1 or w.quantization is None \
+                or len(w.quantization.scale) != 1:
+            continue
+        old_scale = float(w.quantization.scale[0])
+        real = np.frombuffer(bytes(bytearray(buf)), np.int8).astype(np.float64) * old_scale
+        lo, hi = min(0.0, float(real.min())), max(0.0, float(real.max()))
+        lo -= rng.uniform(0, 0.3) * (hi - lo)  # not centred: a zero point away from 128
+        if hi - lo <= 0:
+            continue
+        scale = np.float32((hi - lo) / 255.0)
+        zp = int(np.clip(np.round(-lo / float(scale)), 0, 255))
+        q = np.clip(np.round(real / float(scale)) + zp, 0, 255).astype(np.uint8)
+        m.buffers[w.buffer].data = np.frombuffer(q.tobytes(), np.uint8)
+        w.type = s.TensorType.UINT8
+        w.quantization.scale = [float(scale)]
+        w.quantization.zeroPoint = [zp]
+        if bi >= 0 and uses[bi] == 1:
+            b = sg.tensors[bi]
+            bbuf = m.buffers[b.buffer].data if b.buffer < len(m.buffers) else None
+            if b.type == s.TensorType.INT32 and bbuf is not None and len(bbuf) and b.quantization is not None:
+                bs_old = float(b.quantization.scale[0])
+                bs_new = float(np.float32(bs_old / old_scale * float(scale)))
+                bq = np.frombuffer(bytes(bytearray(bbuf)), np.int32).astype(np.float64) * bs_old / bs_new
+                bq = np.clip(np.round(bq), -2**31, 2**31 - 1).astype(np.int32)
+                m.buffers[b.buffer].data = np.frombuffer(bq.tobytes(), np.uint8)
+                b.quantization.scale = [bs_new]
+    for t in sg.tensors:
+        if t.type != s.TensorType.INT8:
+            continue
+        t.type = s.TensorType.UINT8
+        if t.quantization is not None and t.quantization.zeroPoint is not None and len(t.quantization.zeroPoint):
+            t.quantization.zeroPoint = [int(z) + 128 for z in t.quantization.zeroPoint]
+        buf = m.buffers[t.buffer].data if t.buffer < len(m.buffers) else None
+        if buf is not None and len(buf):
+            m.buffers[t.buffer].data = np.frombuffer(bytes(bytearray(buf)), np.uint8) ^ np.uint8(0x80)

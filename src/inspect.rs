@@ -119,7 +119,8 @@ pub fn quantization_mode(model: &Model) -> &'static str {
             }
         });
     }
-    if modes.contains("float16") {
+    // Dynamic-range and float16 conversions leave small or weightless layers in float32.
+    if modes.contains("float16") || modes.contains("dynamic-range") {
         modes.remove("float32");
     }
     if modes.is_empty() {
