@@ -21,12 +21,14 @@
 //! that input and output share quantization parameters (the converter gives them the same), so
 //! neither do we.
 //!
-//! **Bilinear, float32**: `s = float(in)/float(out)` (align: `float(in−1)/float(out−1)`), in
+//! **Bilinear, float32 and uint8** (TFLite's float template, also used for legacy uint8):
+//! `s = float(in)/float(out)` (align: `float(in−1)/float(out−1)`), in
 //! float32; `v = o·s` or `(o + 0.5)·s − 0.5`; `lo = max((int)floor(v), 0)`,
 //! `hi = min((int)ceil(v), in−1)`; with `dy = v − lo`, `dx` likewise:
 //! `out = x00·(1−dy)·(1−dx) + x10·dy·(1−dx) + x01·(1−dy)·dx + x11·dy·dx + 0.0`, every operation in
 //! float32, left to right, unfused (the final `+ 0.0` is TFLite's `rounding_offset`; it turns −0
-//! into +0).
+//! into +0). uint8 is interpolated the same way on the raw values converted to float32, with
+//! `+ 0.5` instead of `+ 0.0`, and truncated back to uint8.
 //!
 //! **Nearest neighbor** (any of float32, int8, uint8, int16; values are copied): `s` as for float
 //! bilinear; `v = (float(o) + (half_pixel_centers ? 0.5 : 0))·s`; index =
@@ -256,19 +258,51 @@ fn float_taps(in_size: usize, out_size: usize, align_corners: bool, half_pixel: 
         .collect()
 }
 
-struct BilinearFloat {
+/// An element type that TFLite's float bilinear template (`reference_ops::ResizeBilinear<T>`)
+/// interpolates: float32, and uint8 (interpolated in float32, `+ 0.5`, then truncated).
+trait FloatLerp: super::Element {
+    /// TFLite's `rounding_offset`: 0.5 for integer types, 0 for float.
+    const ROUNDING_OFFSET: f32;
+    fn to_f32(self) -> f32;
+    /// `static_cast<T>` of the interpolated value.
+    fn from_f32(v: f32) -> Self;
+}
+
+impl FloatLerp for f32 {
+    const ROUNDING_OFFSET: f32 = 0.0;
+    fn to_f32(self) -> f32 {
+        self
+    }
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+}
+
+impl FloatLerp for u8 {
+    const ROUNDING_OFFSET: f32 = 0.5;
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    fn from_f32(v: f32) -> Self {
+        // v is in [0.5, 255.5]: truncation, as static_cast<uint8_t> does
+        v as u8
+    }
+}
+
+struct BilinearFloat<T> {
     batches: usize,
     depth: usize,
     batch_stride: usize,
     rows: Vec<FloatTap>,
     cols: Vec<FloatTap>,
+    _t: std::marker::PhantomData<T>,
 }
 
-impl Kernel for BilinearFloat {
+impl<T: FloatLerp> Kernel for BilinearFloat<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<f32>(0)?;
-        let out = outputs.get::<f32>(0)?;
-        let at = |i: usize| x.get(i).copied().unwrap_or(0.0);
+        let x = inputs.get::<T>(0)?;
+        let out = outputs.get::<T>(0)?;
+        let at = |i: usize| x.get(i).map_or(0.0, |v| v.to_f32());
         let mut pixels = out.chunks_exact_mut(self.depth);
         for b in 0..self.batches {
             let base = b * self.batch_stride;
@@ -278,11 +312,13 @@ impl Kernel for BilinearFloat {
                     let (i00, i10) = (base + r.lo + c.lo, base + r.hi + c.lo);
                     let (i01, i11) = (base + r.lo + c.hi, base + r.hi + c.hi);
                     for (ch, o) in px.iter_mut().enumerate() {
-                        *o = at(i00 + ch) * r.w_lo * c.w_lo
-                            + at(i10 + ch) * r.w_hi * c.w_lo
-                            + at(i01 + ch) * r.w_lo * c.w_hi
-                            + at(i11 + ch) * r.w_hi * c.w_hi
-                            + 0.0;
+                        *o = T::from_f32(
+                            at(i00 + ch) * r.w_lo * c.w_lo
+                                + at(i10 + ch) * r.w_hi * c.w_lo
+                                + at(i01 + ch) * r.w_lo * c.w_hi
+                                + at(i11 + ch) * r.w_hi * c.w_hi
+                                + T::ROUNDING_OFFSET,
+                        );
                     }
                 }
             }
@@ -291,7 +327,7 @@ impl Kernel for BilinearFloat {
     }
 }
 
-/// Prepares RESIZE_BILINEAR (float32, int8, int16).
+/// Prepares RESIZE_BILINEAR (float32, uint8, int8, int16).
 pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     let opts = ctx.options::<tflite::ResizeBilinearOptions>();
     let align = opts.is_some_and(|o| o.align_corners());
@@ -307,13 +343,16 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
     let batch_stride = g.in_h * row_stride;
     let dt = ctx.input_dtype(0)?;
     match dt {
-        DType::Float32 => Ok(Box::new(BilinearFloat {
-            batches: g.batches,
-            depth: g.depth,
-            batch_stride,
-            rows: float_taps(g.in_h, g.out_h, align, half, row_stride),
-            cols: float_taps(g.in_w, g.out_w, align, half, col_stride),
-        })),
+        DType::Float32 | DType::UInt8 => {
+            let rows = float_taps(g.in_h, g.out_h, align, half, row_stride);
+            let cols = float_taps(g.in_w, g.out_w, align, half, col_stride);
+            let (batches, depth) = (g.batches, g.depth);
+            Ok(if dt == DType::Float32 {
+                Box::new(BilinearFloat::<f32> { batches, depth, batch_stride, rows, cols, _t: Default::default() })
+            } else {
+                Box::new(BilinearFloat::<u8> { batches, depth, batch_stride, rows, cols, _t: Default::default() })
+            })
+        }
         DType::Int8 | DType::Int16 => {
             let too_big = || ctx.err("the output size overflows TFLite's int32 position arithmetic");
             let rows = int_taps(g.in_h, g.out_h, align, half, row_stride).ok_or_else(too_big)?;
@@ -506,20 +545,37 @@ mod tests {
         assert!(cols[0].w_hi < 0.0);
         assert_eq!((cols[1].lo, cols[1].hi), (0, 1));
         assert_eq!((cols[4].lo, cols[4].hi), (2, 2));
-        let mut k = BilinearFloat { batches: 1, depth: 1, batch_stride: 3, rows, cols };
+        let mut k = BilinearFloat::<f32> { batches: 1, depth: 1, batch_stride: 3, rows, cols, _t: Default::default() };
         let out = run::<f32>(&mut k, &[1.0, 2.0, 4.0], 5);
         let v1 = (1.0f32 + 0.5) * (3.0f32 / 5.0) - 0.5;
         let d = v1 - 0.0;
         assert_eq!(out[1], 1.0 * 1.0 * (1.0 - d) + 1.0 * 0.0 * (1.0 - d) + 2.0 * 1.0 * d + 2.0 * 0.0 * d);
         // −0 becomes +0.
-        let mut k = BilinearFloat {
+        let mut k = BilinearFloat::<f32> {
             batches: 1,
             depth: 1,
             batch_stride: 1,
             rows: float_taps(1, 1, false, false, 1),
             cols: float_taps(1, 1, false, false, 1),
+            _t: Default::default(),
         };
         assert!(run::<f32>(&mut k, &[-0.0], 1)[0].is_sign_positive());
+    }
+
+    #[test]
+    fn uint8_bilinear_adds_half_and_truncates() {
+        // 1×2 → 1×4 plain: s = 0.5, v = 0, 0.5, 1, 1.5 (hi clamped to 1).
+        let mut k = BilinearFloat::<u8> {
+            batches: 1,
+            depth: 1,
+            batch_stride: 2,
+            rows: float_taps(1, 1, false, false, 2),
+            cols: float_taps(2, 4, false, false, 1),
+            _t: Default::default(),
+        };
+        // 10·0.5 + 13·0.5 + 0.5 = 12 (11.5 rounds up); 255 stays 255 (255.5 truncates).
+        assert_eq!(run::<u8>(&mut k, &[10, 13], 4), vec![10, 12, 13, 13]);
+        assert_eq!(run::<u8>(&mut k, &[0, 255], 4), vec![0, 128, 255, 255]);
     }
 
     #[test]
