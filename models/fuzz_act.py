@@ -44,8 +44,7 @@ OPS = {
     "LEAKY_RELU": (lambda x: tf.nn.leaky_relu(x, alpha=0.2), True, True),
     "HARD_SWISH": (hard_swish, True, True),
     "ELU": (tf.nn.elu, True, True),
-    # float exact GELU is not bit-exact (TFLite uses Eigen's erfc): int8 only.
-    "GELU": (lambda x: tf.nn.gelu(x, approximate=False), True, False),
+    "GELU": (lambda x: tf.nn.gelu(x, approximate=False), True, True),
     "GELU_APPROX": (lambda x: tf.nn.gelu(x, approximate=True), True, True),
     "EXP": (tf.math.exp, True, True),
     "LOG": (tf.math.log, True, True),

@@ -5,8 +5,7 @@ RELU6 / RELU_N1_TO_1, LEAKY_RELU with alpha 0.2, −0.5 and 3, HARD_SWISH, ELU, 
 approximate), and EXP, LOG and ABS side by side. The first case of every int8 input holds all
 256 int8 values. float32 models: one model with LOGISTIC, TANH, RELU,
 RELU6, RELU_N1_TO_1, LEAKY_RELU and HARD_SWISH side by side, one with EXP, LOG, SQRT, RSQRT, NEG,
-ABS and FLOOR, approximate GELU, and ELU (float exact GELU is not bit-exact, see
-src/ops/lut_activations.rs); their inputs include ±0, ±inf, NaN, subnormals and the logistic cutoffs.
+ABS and FLOOR, approximate GELU, and ELU (float exact GELU: models/ops_gelu.py); their inputs include ±0, ±inf, NaN, subnormals and the logistic cutoffs.
 
 Reference outputs come from TFLite's BUILTIN_REF kernels, except ELU, which BUILTIN_REF does not
 have: its outputs come from BUILTIN_WITHOUT_DEFAULT_DELEGATES (TFLite's only ELU kernel).

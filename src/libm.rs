@@ -18,6 +18,10 @@
 //!   all in float arithmetic. glibc 2.41+ replaced `tanhf` by a correctly rounded one, which
 //!   differs from this on a small fraction of inputs (likewise `erfcf` in 2.42).
 //!
+//! - [`erfc_eigen_packet`], [`erfc_eigen_scalar`], [`exp_eigen_sse`]: not a C library function but
+//!   Eigen's float `erfc` and `exp` (MPL-2.0), which TFLite's float GELU uses, in the operation
+//!   order of TFLite's SSE4.1 build; checked against TFLite itself (models/fuzz_gelu.py).
+//!
 //! Verification: `cargo test --release --lib libm -- --ignored` compares every one of the 2^32
 //! float inputs against the host C library (on glibc Linux); on the reference machine all five
 //! functions agree on all inputs (NaN payloads aside). The normal unit tests pin a set of values
@@ -368,6 +372,107 @@ pub fn erfcf(x: f32) -> f32 {
     if hx > 0 { TINY * TINY } else { 2.0 - TINY }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Eigen's float erfc, as compiled into TFLite 2.21's x86-64 wheel (ai-edge-litert 2.3.0).
+//
+// TFLite's float32 exact GELU (`reference_ops::Gelu`) is an Eigen array expression, so its erfc
+// is Eigen's `generic_fast_erfc<float>` (SpecialFunctionsImpl.h, the Eigen commit TF 2.21 pins),
+// not the C library's. The wheel is built for SSE4.1 without FMA: the assignment loop evaluates
+// 4-float packets (Packet4f, `pmadd` = a multiply then an add, `preciprocal`/`pdiv` = `divps`,
+// `pexp` = Eigen's Cephes-style `pexp_float`), and the elements after the last full packet
+// with the scalar instantiation of the same template, whose `pexp` is `std::exp`, i.e. glibc's
+// `expf`. The operation order below is the one in the wheel's machine code (the loop
+// `dense_assignment_loop_impl<..., scalar_erfc_op<float> ...>` in libpywrap_litert_common.so).
+
+/// x86 `maxss/maxps a, b` (Intel order, `a` the destination): `a > b ? a : b`, so a NaN in either
+/// operand gives `b`.
+fn x86_max(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// x86 `minss/minps a, b`: `a < b ? a : b` (a NaN in either operand gives `b`).
+fn x86_min(a: f32, b: f32) -> f32 {
+    if a < b { a } else { b }
+}
+
+/// Eigen's `pexp_float` on SSE4.1 without FMA (one lane of a Packet4f).
+///
+/// `x = min(x, 88.72300)`, `m = floor(x·log2(e) + ½)`, `r = (x + m·(−0.693359375)) +
+/// m·2.12194440e-4`, `y = ((p0·r² + p1)·r² + p2 + (p3·r² + p4)·r)·r² + (r + 1)` and the result
+/// `max(x_orig, y·2^m)`. When a lane of the packet has |x| > 87, the whole packet takes Eigen's
+/// generic `pldexp` (`y·c·c·c·2^(m−3b)`, `c = 2^b`, `b = ⌊m/4⌋`) and is 0 below −104; for the
+/// other lanes that gives the same value as the fast `y·2^m` (both round once), so the result does
+/// not depend on the neighbours.
+pub fn exp_eigen_sse(x_orig: f32) -> f32 {
+    let c = f32::from_bits;
+    let x = x86_min(c(0x42b1_722d), x_orig); // exp_hi = 88.72300
+    let m = (x * c(0x3fb8_aa3b) + 0.5).floor(); // log2(e)
+    let r = m * c(0xbf31_8000) + x; // −0.693359375
+    let r = m * c(0x395e_8083) + r; // 2.12194440e-4
+    let r2 = r * r;
+    let a = (c(0x3ab4_2872) * r2 + c(0x3d2a_adcc)) * r2 + c(0x3eff_fffc);
+    let b = (c(0x3c09_1de6) * r2 + c(0x3e2a_aa47)) * r;
+    let y = (b + a) * r2 + (r + 1.0);
+    let scaled = if x.abs() > 87.0 {
+        // Generic pldexp: e = clamp(m, ±278) (truncated to int), b = e >> 2.
+        let e = x86_min(278.0, x86_max(-278.0, m)) as i32;
+        let b = e >> 2;
+        let pow2 = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
+        let cb = pow2(b);
+        let out = y * cb * cb * cb * pow2(e - 3 * b);
+        if x_orig < -104.0 {
+            return 0.0;
+        }
+        out
+    } else {
+        // Fast pldexp: 2^m from the clamped biased exponent m + 127 in [0, 255]. A NaN m
+        // converts to 0x80000000 (cvttps2dq), whose shifted bits are 0.
+        let biased = x86_min(255.0, x86_max(0.0, m + 127.0));
+        let bits = if biased.is_nan() { 0 } else { (biased as u32) << 23 };
+        y * f32::from_bits(bits)
+    };
+    x86_max(x_orig, scaled)
+}
+
+/// Eigen's `generic_fast_erfc<float>` without FMA, with `exp` for its `pexp`.
+fn erfc_eigen_with(x_in: f32, exp: fn(f32) -> f32) -> f32 {
+    let c = f32::from_bits;
+    // erfc(x) = 1 + x·S(x²) for |x| <= 1.
+    const ALPHA: [u32; 6] = [0x3a13_45ea, 0xbba1_0415, 0x3cda_c9b8, 0xbde7_03be, 0x3ec0_9330, 0xbf90_6eba];
+    // erfc(x) = exp(−x²)·P(1/x²) / (x·Q(1/x²)) for |x| > 1.
+    const GAMMA: [u32; 4] = [0x3dd1_0fee, 0x3edb_c0fa, 0x3ea5_c7e8, 0x3d5d_11b8];
+    const DELTA: [u32; 5] = [0x3c8d_5364, 0x3ec8_61dd, 0x3f80_0000, 0x3f1f_29db, 0x3dc3_eae4];
+    let horner = |coef: &[u32], t: f32| coef[1..].iter().fold(c(coef[0]), |p, &k| p * t + c(k));
+
+    let x = x86_min(11.0, x86_max(-11.0, x_in)); // NaN stays NaN
+    let x2 = x * x;
+    if x2 <= 1.0 || x2.is_nan() {
+        return horner(&ALPHA, x2) * x + 1.0;
+    }
+    // x² = x2 + x2_lo exactly (Dekker's product with a Veltkamp split, no FMA).
+    let t = x * 4097.0;
+    let hi = (x - t) + t;
+    let lo = x - hi;
+    let x2_lo = lo * lo + (((hi * hi - x2) + hi * lo) + hi * lo);
+    // exp(−x²) ≈ exp(−x2)·(1 − x2_lo).
+    let e = exp(-x2);
+    let z = e - x2_lo * e;
+    let q2 = 1.0 / x2;
+    let r = horner(&GAMMA, q2) / (horner(&DELTA, q2) * x);
+    (if x < 0.0 { 2.0 } else { 0.0 }) + r * z
+}
+
+/// Eigen's float `erfc` as TFLite's SSE4.1 build evaluates it in a full 4-float packet.
+pub fn erfc_eigen_packet(x: f32) -> f32 {
+    erfc_eigen_with(x, exp_eigen_sse)
+}
+
+/// Eigen's float `erfc` as TFLite's build evaluates it on a single element (the elements after
+/// the last full packet): the same formula with glibc's `expf`.
+pub fn erfc_eigen_scalar(x: f32) -> f32 {
+    erfc_eigen_with(x, expf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,5 +562,64 @@ mod tests {
         }
         println!("{}", report.join("\n"));
         assert!(report.iter().all(|r| r.contains(": 0 mismatches")), "{}", report.join("\n"));
+    }
+
+    /// erfc values recovered from TFLite 2.21's float GELU at x = ±2^k (where `0.5·x·erfc` is
+    /// exact): (argument x·float(−√½), erfc), identical in the packet and the scalar path.
+    #[test]
+    fn eigen_erfc_pinned_from_tflite() {
+        let cases: [(u32, u32); 16] = [
+            (0xbdb504f3, 0x3f8cbba5),
+            (0x3db504f3, 0x3f6688b6),
+            (0xbe3504f3, 0x3f9944d1),
+            (0x3e3504f3, 0x3f4d765d),
+            (0xbeb504f3, 0x3fb103af),
+            (0x3eb504f3, 0x3f1df8a2),
+            (0xbf3504f3, 0x3fd7625e),
+            (0x3f3504f3, 0x3ea27686),
+            (0xbfb504f3, 0x3ffa2d0c),
+            (0x3fb504f3, 0x3d3a5e7c),
+            (0xc03504f3, 0x3ffffded),
+            (0x403504f3, 0x3884d6c0),
+            (0xc0b504f3, 0x40000000),
+            (0x40b504f3, 0x26b34ea3),
+            (0xc13504f3, 0x40000000),
+            (0x413504f3, 0x00000000),
+        ];
+        for (a, want) in cases {
+            let a = f32::from_bits(a);
+            assert_eq!(erfc_eigen_packet(a).to_bits(), want, "packet erfc({a:e})");
+            assert_eq!(erfc_eigen_scalar(a).to_bits(), want, "scalar erfc({a:e})");
+        }
+    }
+
+    #[test]
+    fn eigen_erfc_and_exp_edges() {
+        for f in [erfc_eigen_packet, erfc_eigen_scalar] {
+            assert_eq!(f(0.0), 1.0);
+            assert_eq!(f(-0.0), 1.0);
+            assert!(f(f32::NAN).is_nan());
+            // Clamped to ±11: erfc(11) underflows to 0, erfc(−11) = 2 + 0.
+            assert_eq!(f(f32::INFINITY), 0.0);
+            assert_eq!(f(f32::NEG_INFINITY), 2.0);
+            assert_eq!(f(100.0), f(11.0));
+            // Tiny arguments: 1 + x·S(x²) rounds to 1.
+            assert_eq!(f(1e-30), 1.0);
+            assert!((f(0.5) - 0.479_500_12).abs() < 1e-7);
+            assert!((f(-2.0) - 1.995_322_3).abs() < 3e-7);
+        }
+        // Eigen's pexp: exact at 0, 0 below −104, subnormal results through the generic ldexp.
+        assert_eq!(exp_eigen_sse(0.0), 1.0);
+        assert_eq!(exp_eigen_sse(-104.5), 0.0);
+        assert_eq!(exp_eigen_sse(-121.0), 0.0);
+        let e = exp_eigen_sse(-90.0);
+        assert!(e > 0.0 && e < f32::MIN_POSITIVE && ((e as f64) / (-90.0f64).exp() - 1.0).abs() < 1e-4);
+        assert!((exp_eigen_sse(-1.0) - 0.367_879_44).abs() < 1e-7);
+        assert!((exp_eigen_sse(-50.0) as f64 / (-50.0f64).exp() - 1.0).abs() < 1e-6);
+        assert!((exp_eigen_sse(-87.0) as f64 / (-87.0f64).exp() - 1.0).abs() < 1e-6);
+        // The packet path (Eigen's exp) and the scalar path (glibc's expf) differ, e.g. at
+        // erfc(−4.0519605·(−√½)) (values from TFLite's GELU at x = −4.0519605).
+        let a = f32::from_bits(0xc081_a9a9) * -std::f32::consts::FRAC_1_SQRT_2;
+        assert_ne!(erfc_eigen_packet(a), erfc_eigen_scalar(a));
     }
 }

@@ -18,13 +18,25 @@
 //!   else 1 / (1 + expf(−x)); NaN → NaN.
 //! - TANH (`reference_ops::Tanh`): tanhf(x).
 //! - ELU (`optimized_ops::Elu`, the only kernel TFLite has): x < 0 ? expm1f(x) : x.
-//! - GELU (`reference_ops::Gelu`, Eigen array expressions): approximate =
-//!   `(0.5·x)·(1 + tanh_eigen(√(2/π)·(x + 0.044715·(x·x·x))))` with Eigen's float tanh (a [9/8]
-//!   rational approximation, inputs clamped to ±7.9073896, non-FMA build) — bit-identical.
-//!   Exact = `(0.5·x)·erfc(x·(−√½))`: TFLite uses Eigen's vectorized erfc (with its own exp and
-//!   reciprocal); qlite uses glibc's erfcf, so float exact GELU is **not bit-identical**:
-//!   measured on 65,536 values (uniform in [−12, 12] and normal(0, 2)), 29% of the outputs differ,
-//!   by at most 9 ULP (relative error ≤ 5.8e-7, absolute ≤ 2.4e-7).
+//! - GELU (`reference_ops::Gelu`, Eigen array expressions; TFLite's x86-64 wheel is built for
+//!   SSE4.1 without FMA, so Eigen works on packets of 4 floats, a multiply-add is a multiply then
+//!   an add, and divisions are real divisions):
+//!   - approximate = `(0.5·x)·(1 + tanh_eigen(√(2/π)·(x + 0.044715·(x·x·x))))` with Eigen's float
+//!     tanh (a [9/8] rational approximation, inputs clamped to ±7.9073896; the same code in packets
+//!     and in the scalar tail) — bit-identical (0 of 1,383,039 values differ,
+//!     `models/fuzz_gelu.py --approximate`);
+//!   - exact = `(0.5·x)·erfc_eigen(x·float(−√½))` with Eigen's `generic_fast_erfc<float>`
+//!     ([`libm::erfc_eigen_packet`]: clamp to ±11; `1 + x·S(x²)` for x² ≤ 1, else
+//!     `exp(−x²)·(1 − x2_lo)·P(1/x²)/(x·Q(1/x²)) (+ 2 if x < 0)` with Dekker's x² = x2 + x2_lo).
+//!     Eigen's assignment loop computes the first `n − n % 4` elements of the tensor in packets,
+//!     where `exp` is Eigen's `pexp_float`, and the last `n % 4` one at a time, where `exp` is
+//!     glibc's `expf` ([`libm::erfc_eigen_scalar`]); the two give different results for about one
+//!     in five inputs in (−13, −√2), so [`GeluExactF32`] picks the path by element index.
+//!     Bit-identical: 0 of 2,766,078 values differ (`models/fuzz_gelu.py`, seeds 1 and 2: 33
+//!     shapes of 1 to 300,000 elements, uniform in [−12, 12], normal(0, 2), the region where
+//!     exp(−x²/2) is subnormal, random bit patterns, ±0, ±inf, NaN, subnormals), signed zeros and
+//!     NaN bits included. (glibc's `erfcf`, used before, differed on 16% of the values of a
+//!     722,116-value run, by up to 11 ULP.)
 //!
 //! ELU is not in TFLite's BUILTIN_REF resolver at all (a model with ELU fails to load there);
 //! its kernel is the same LUT/Eigen-free code in every other resolver, so qlite matches that.
@@ -125,6 +137,38 @@ pub fn gelu_approximate_f32(x: f32) -> f32 {
     0.5 * x * (1.0 + libm::tanhf(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
 }
 
+/// TFLite's float32 exact GELU on one element: `(0.5·x)·erfc(x·float(−√½))` with Eigen's erfc
+/// in its 4-float packet form ([`libm::erfc_eigen_packet`]).
+pub fn gelu_eigen_packet(x: f32) -> f32 {
+    0.5 * x * libm::erfc_eigen_packet(x * NEG_SQRT_HALF)
+}
+
+/// The same for the elements after the last full packet ([`libm::erfc_eigen_scalar`]).
+pub fn gelu_eigen_scalar(x: f32) -> f32 {
+    0.5 * x * libm::erfc_eigen_scalar(x * NEG_SQRT_HALF)
+}
+
+/// TFLite's float32 exact GELU over a tensor: Eigen's assignment loop evaluates the first
+/// `n − n % 4` elements in packets of 4 and the rest one by one (the output buffer is 16-byte
+/// aligned in TFLite's arena, so there is no unaligned head).
+pub(crate) struct GeluExactF32;
+
+impl Kernel for GeluExactF32 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<f32>(0)?;
+        let out = outputs.get::<f32>(0)?;
+        let n = out.len().min(x.len());
+        let packed = n - n % 4;
+        for (o, &v) in out[..packed].iter_mut().zip(&x[..packed]) {
+            *o = gelu_eigen_packet(v);
+        }
+        for (o, &v) in out[packed..n].iter_mut().zip(&x[packed..n]) {
+            *o = gelu_eigen_scalar(v);
+        }
+        Ok(())
+    }
+}
+
 /// Eigen's `ptanh_float` (EIGEN_FAST_MATH, no FMA): clamp to ±7.90738964, then
 /// `(x³·P(x²) + x) / Q(x²)` with Horner steps as separate multiply and add.
 pub fn tanh_eigen(a: f32) -> f32 {
@@ -158,6 +202,9 @@ pub fn prepare_gelu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kern
     let approximate = ctx.options::<crate::tflite::GeluOptions>().is_some_and(|o| o.approximate());
     if approximate {
         prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None)
+    } else if unary_same_type(ctx)? == DType::Float32 {
+        // (prepare_lut repeats the shape and type check for the int8 table.)
+        Ok(Box::new(GeluExactF32))
     } else {
         prepare_lut(ctx, gelu_f32, gelu_f32, None)
     }
@@ -221,6 +268,71 @@ mod tests {
         assert!((tanh_eigen(0.5) - 0.462_117_16).abs() < 2e-7);
         assert!(tanh_eigen(f32::NAN).is_nan());
         assert_eq!(gelu_approximate_eigen(20.0), 20.0);
+    }
+
+    /// (x, TFLite's GELU in a 4-float packet, TFLite's GELU as a tail element), as bits.
+    const GELU_TFLITE: [(u32, u32, u32); 32] = [
+        (0xc1633333, 0x80000007, 0x80000007), // −14.2: a subnormal
+        (0xc15e6666, 0x80000139, 0x80000139),
+        (0xc1580000, 0x8001263b, 0x8001263b),
+        (0xc1500000, 0x81d87c20, 0x81d87c20),
+        (0xc1400000, 0x8add60c4, 0x8add60c4),
+        (0xc111999a, 0xa0f29deb, 0xa0f29deb),
+        (0xc0b00000, 0xb3e049f7, 0xb3e049f7),
+        (0xc0400000, 0xbb84b34f, 0xbb84b34f),
+        (0xbfc00000, 0xbdcd3b56, 0xbdcd3b56),
+        (0xbf800000, 0xbe227686, 0xbe227686),
+        (0xbe99999a, 0xbdeac157, 0xbdeac157),
+        (0x00000000, 0x00000000, 0x00000000),
+        (0x3f000000, 0x3eb103af, 0x3eb103af),
+        (0x3f800000, 0x3f57625e, 0x3f57625e),
+        (0x3fb504f3, 0x3fa6c840, 0x3fa6c840),
+        (0x40000000, 0x3ffa2d0c, 0x3ffa2d0c),
+        (0x406ccccd, 0x406cc644, 0x406cc644),
+        (0x40c00000, 0x40c00000, 0x40c00000),
+        (0x41a00000, 0x41a00000, 0x41a00000),
+        (0xc1a00000, 0x80000000, 0x80000000), // −20 → −0
+        (0x000116c2, 0x00008b61, 0x00008b61),
+        (0x800116c2, 0x80008b61, 0x80008b61),
+        (0x42c80000, 0x42c80000, 0x42c80000),
+        (0xc2c80000, 0x80000000, 0x80000000),
+        // Inputs where Eigen's exp and glibc's expf disagree.
+        (0xc081a9a9, 0xb8d7cc18, 0xb8d7cc17),
+        (0xc0ffbaf6, 0xa7bfccca, 0xa7bfcccb),
+        (0xbfe022fd, 0xbd8f5460, 0xbd8f545f),
+        (0xc11a9cdd, 0x9d1d9da6, 0x9d1d9da5),
+        (0xc048d750, 0xbb2ed5db, 0xbb2ed5da),
+        (0xc0ac1912, 0xb45964e9, 0xb45964e7),
+        (0xc10277cf, 0xa6ce7264, 0xa6ce7265),
+        (0xc0812295, 0xb8e6960c, 0xb8e6960b),
+    ];
+
+    #[test]
+    fn gelu_exact_matches_tflite_values() {
+        for (x, packet, scalar) in GELU_TFLITE {
+            let x = f32::from_bits(x);
+            assert_eq!(gelu_eigen_packet(x).to_bits(), packet, "packet gelu({x:e})");
+            assert_eq!(gelu_eigen_scalar(x).to_bits(), scalar, "scalar gelu({x:e})");
+        }
+        // ±inf: (0.5·inf)·2 = inf; (0.5·−inf)·0 = NaN, as in TFLite.
+        assert_eq!(gelu_eigen_packet(f32::INFINITY), f32::INFINITY);
+        assert!(gelu_eigen_scalar(f32::NEG_INFINITY).is_nan());
+    }
+
+    #[test]
+    fn gelu_exact_kernel_uses_the_scalar_path_after_the_last_packet() {
+        // 7 elements: indices 0..4 are one packet, 4..7 the scalar tail.
+        let (a, b) = (f32::from_bits(0xc081_a9a9), f32::from_bits(0xc0ff_baf6));
+        let x = [a, b, 1.0, -2.0, a, b, 0.5];
+        let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let out = crate::ops::run_kernel(&mut GeluExactF32, &[&bytes], &[28]).unwrap();
+        let y: Vec<u32> = out[0].chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        assert_eq!(&y[..2], &[0xb8d7cc18, 0xa7bfccca]);
+        assert_eq!(&y[4..6], &[0xb8d7cc17, 0xa7bfcccb]);
+        assert_eq!(y[6], 0x3eb103af);
+        // Fewer than 4 elements: all scalar.
+        let out = crate::ops::run_kernel(&mut GeluExactF32, &[&bytes[..8]], &[8]).unwrap();
+        assert_eq!(out[0], [0xb8d7cc17u32.to_le_bytes(), 0xa7bfcccbu32.to_le_bytes()].concat());
     }
 
     #[test]
