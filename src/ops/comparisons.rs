@@ -76,7 +76,7 @@ pub struct Rescale {
 impl Rescale {
     /// The parameters TFLite derives from an input's scale and zero point.
     pub fn new(scale: f32, zero_point: i32) -> std::result::Result<Self, String> {
-        if !(scale > 0.0) || !scale.is_finite() {
+        if scale.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !scale.is_finite() {
             return Err(format!("input scale {scale} must be positive and finite"));
         }
         let (multiplier, shift) = quantize_multiplier(f64::from(scale));

@@ -83,7 +83,7 @@ impl L2Norm {
         x: &'a [T],
         out: &'a mut [T],
     ) -> Result<(std::slice::ChunksExact<'a, T>, std::slice::ChunksExactMut<'a, T>)> {
-        if x.len() != out.len() || self.depth == 0 || x.len() % self.depth != 0 {
+        if x.len() != out.len() || self.depth == 0 || !x.len().is_multiple_of(self.depth) {
             return Err(Error::Usage("L2_NORMALIZATION buffers do not have the planned sizes".into()));
         }
         Ok((x.chunks_exact(self.depth), out.chunks_exact_mut(self.depth)))
@@ -125,10 +125,10 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if ti != to {
         return Err(ctx.err(format!("input {ti} and output {to} differ")));
     }
-    if let Some(o) = ctx.options::<tflite::L2NormOptions>() {
-        if o.fused_activation_function() != tflite::ActivationFunctionType::NONE {
-            return Err(ctx.err("a fused activation is not supported (TFLite refuses it)"));
-        }
+    if let Some(o) = ctx.options::<tflite::L2NormOptions>()
+        && o.fused_activation_function() != tflite::ActivationFunctionType::NONE
+    {
+        return Err(ctx.err("a fused activation is not supported (TFLite refuses it)"));
     }
     let shape = ctx.input_shape(0)?.to_vec();
     let Some(&depth) = shape.last() else {

@@ -23,6 +23,15 @@ use crate::error::{Error, Result};
 const MAX_RANK: usize = 8;
 
 #[derive(Debug, Clone)]
+struct Strided {
+    rank: usize,
+    extent: [usize; MAX_RANK],
+    strides: [[usize; MAX_RANK]; 3],
+    lens: [usize; 3],
+    len: usize,
+}
+
+#[derive(Debug, Clone)]
 enum Plan {
     /// Element-wise over `n` elements (also the one-element case).
     Elementwise(usize),
@@ -30,7 +39,7 @@ enum Plan {
     RankOne { outer: usize, inner: usize },
     /// SELECT_V2 broadcasting: row-major over `extent`, element strides per input (0 when
     /// broadcast).
-    Broadcast { rank: usize, extent: [usize; MAX_RANK], strides: [[usize; MAX_RANK]; 3], lens: [usize; 3], len: usize },
+    Broadcast(Box<Strided>),
 }
 
 struct SelectKernel<T> {
@@ -72,7 +81,8 @@ impl<T: super::Element + Copy> Kernel for SelectKernel<T> {
                     o.copy_from_slice(if ci != 0 { xs } else { ys });
                 }
             }
-            Plan::Broadcast { rank, extent, strides, lens, len } => {
+            Plan::Broadcast(b) => {
+                let Strided { rank, extent, strides, lens, len } = &**b;
                 if c.len() != lens[0] || x.len() != lens[1] || y.len() != lens[2] || out.len() != *len {
                     return Err(mismatch("broadcast"));
                 }
@@ -146,7 +156,7 @@ fn broadcast3(shapes: [&[usize]; 3]) -> std::result::Result<Plan, String> {
         lens[k] = acc;
     }
     let len = elements(&extent[..rank]).ok_or("too many elements")?;
-    Ok(Plan::Broadcast { rank, extent, strides, lens, len })
+    Ok(Plan::Broadcast(Box::new(Strided { rank, extent, strides, lens, len })))
 }
 
 fn prepare_common<'m>(ctx: &mut PrepareContext<'_, 'm>, v2: bool) -> Result<Box<dyn Kernel + 'm>> {
@@ -182,13 +192,13 @@ fn prepare_common<'m>(ctx: &mut PrepareContext<'_, 'm>, v2: bool) -> Result<Box<
                 xs.first().copied().unwrap_or(0)
             )));
         }
-        let inner = if nc == 0 { 0 } else { nx / nc };
+        let inner = nx.checked_div(nc).unwrap_or(0);
         ctx.set_output_shape(0, xs)?;
         Plan::RankOne { outer: nc, inner }
     } else {
         let plan = broadcast3([&cs, &xs, &ys]).map_err(|e| ctx.err(e))?;
-        if let Plan::Broadcast { rank, extent, .. } = &plan {
-            ctx.set_output_shape(0, extent[..*rank].to_vec())?;
+        if let Plan::Broadcast(b) = &plan {
+            ctx.set_output_shape(0, b.extent[..b.rank].to_vec())?;
         }
         plan
     };
@@ -240,8 +250,8 @@ mod tests {
     fn three_way_broadcast() {
         // c [2,1], x [3], y [] → out [2,3].
         let plan = broadcast3([&[2, 1], &[3], &[]]).unwrap();
-        if let Plan::Broadcast { rank, extent, .. } = &plan {
-            assert_eq!(&extent[..*rank], &[2, 3]);
+        if let Plan::Broadcast(b) = &plan {
+            assert_eq!(&b.extent[..b.rank], &[2, 3]);
         }
         assert_eq!(run(plan, &[1, 0], &[1, 2, 3], &[9], 6), vec![1, 2, 3, 9, 9, 9]);
         // c [3], x [2,1], y [2,3]
