@@ -233,6 +233,25 @@ def gen_logical(rng, op, dtype):
     return m, [a, b], f"{sa} {sb}"
 
 
+def gen_select_high_rank(rng, op, dtype):
+    """SELECT_V2 with output rank 6-8 (TFLite's limit is 8) and LOGICAL_OR with rank 5-6."""
+    if op == "LOGICAL_OR_RANK6":
+        while True:
+            (sa, sb), out = bcast_shapes(rng, 2, max_rank=6)
+            if len(out) >= 5:
+                break
+        m = single_op("LOGICAL_OR", [T("a", "bool", sa), T("b", "bool", sb)], [T("out", "bool", out)])
+        return m, [rand_data(rng, "bool", sa), rand_data(rng, "bool", sb)], f"{sa} {sb}"
+    while True:
+        (sc, sx, sy), out = bcast_shapes(rng, 3, max_rank=8)
+        if len(out) >= 6:
+            break
+    ins = [T("c", "bool", sc), T("x", dtype, sx), T("y", dtype, sy)]
+    m = single_op("SELECT_V2", ins, [T("out", dtype, out)])
+    feeds = [rand_data(rng, "bool", sc), rand_data(rng, dtype, sx), rand_data(rng, dtype, sy)]
+    return m, feeds, f"{dtype} c{sc} x{sx} y{sy}"
+
+
 CAST_TYPES = ["float32", "int32", "int64", "int8", "uint8", "int16", "bool", "uint16", "uint32", "float64"]
 
 
@@ -285,6 +304,8 @@ for _op in ("SELECT", "SELECT_V2"):
 for _op in ("LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"):
     GENERATORS[_op] = (gen_logical, ["bool"])
 GENERATORS["CAST"] = (gen_cast, CAST_TYPES)
+GENERATORS["SELECT_V2_RANK8"] = (gen_select_high_rank, ["float32", "int8"])
+GENERATORS["LOGICAL_OR_RANK6"] = (gen_select_high_rank, ["bool"])
 GENERATORS["L2_NORMALIZATION"] = (gen_l2norm, ["float32", "int8", "uint8"])
 
 

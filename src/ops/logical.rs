@@ -1,10 +1,9 @@
 //! LOGICAL_AND, LOGICAL_OR (with NumPy broadcasting, see `broadcast.rs`) and LOGICAL_NOT, on
 //! bool tensors (one byte each; a non-zero byte is true), output bool (0 or 1).
 //!
-//! TFLite (`kernels/logical.cc`): bool inputs and output only; AND/OR use
-//! `BroadcastBinaryFunction4DSlow` when the shapes differ (rank ≤ 4 there) and an element-wise
-//! loop otherwise; NOT is `!x`. qlite broadcasts any pair of shapes `broadcast.rs` plans (a
-//! superset of TFLite's rank-4 limit).
+//! TFLite (`kernels/logical.cc`): bool inputs and output only; AND/OR broadcast when the shapes
+//! differ and run element-wise otherwise; NOT is `!x`. qlite broadcasts any pair of shapes
+//! `broadcast.rs` plans (checked against TFLite 2.21 up to rank 6, see models/fuzz_fops.py).
 
 use super::broadcast::{self, BinaryKernel};
 use super::{Inputs, Kernel, Outputs, PrepareContext};

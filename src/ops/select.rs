@@ -10,7 +10,8 @@
 //! - SELECT (v1) otherwise: x and y must have the same shape (the output's), and the condition
 //!   is a scalar (rank 0: all of x or all of y) or of rank 1 with as many elements as x's first
 //!   dimension (each slice along dimension 0 comes from x or y);
-//! - SELECT_V2 otherwise: NumPy broadcasting of the three shapes, output rank ≤ 8.
+//! - SELECT_V2 otherwise: NumPy broadcasting of the three shapes, output rank ≤ 8 (TFLite's
+//!   limit; ranks 6–8 checked against TFLite 2.21 too).
 //!
 //! Types: float32, int8, uint8, int16, int32, int64, bool (TFLite accepts any 8/16/32/64-bit
 //! type).
