@@ -1014,6 +1014,136 @@ def g_shape(R, mode):
                 post=_retarget(R, "SHAPE", [rank], new_type=getattr(s.TensorType, ot), options=opts))
 
 
+# ---------------------------------------------------------------- comparisons, select, logical, cast, L2 norm
+
+
+def _cmp_tf(tf, op, a, b):
+    return {"LESS": tf.less, "LESS_EQUAL": tf.less_equal, "GREATER": tf.greater,
+            "GREATER_EQUAL": tf.greater_equal, "EQUAL": tf.equal, "NOT_EQUAL": tf.not_equal}[op](a, b)
+
+
+def compare_gen(opname):
+    """A comparison of two float inputs (or one against a constant), broadcast; bool output. In
+    int8 mode the converter keeps the comparison on the int8 tensors where the graph allows
+    (quantized comparison) or dequantizes first."""
+
+    def g(R, mode):
+        tf = _tf()
+        while True:
+            sa, sb, kind = broadcast_shapes(R)
+            if sa or sb:
+                break
+        ra = R.qrange()
+        rb = ra if R.p(0.3) else R.qrange()
+        const_side = None if (sa and sb and not R.p(0.25)) else (0 if not sa else 1)
+        shapes, ranges = [sa, sb], [ra, rb]
+        const = None
+        if const_side is not None:
+            lo, hi = ranges[const_side]
+            const = R.values(shapes[const_side], lo, hi)
+        via_select = R.p(0.5)  # a float/int8 output: where(cmp, a, b) keeps the comparison quantized
+        params = dict(a=sa, b=sb, broadcast=kind, const=const_side, via_select=via_select)
+        live = [k for k in range(2) if k != const_side]
+
+        def f(*xs):
+            args = list(xs)
+            if const_side is not None:
+                args.insert(const_side, tf.constant(const))
+            c = _cmp_tf(tf, opname, args[0], args[1])
+            if via_select:
+                return tf.where(c, args[0] + 0 * args[1], args[1] + 0 * args[0])
+            return c
+
+        return Spec(tfn([shapes[k] for k in live], f), [ranges[k] for k in live], params)
+
+    return g
+
+
+for _op in ["LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL"]:
+    gen(_op.lower(), [_op])(compare_gen(_op))
+
+
+def select_gen(v2):
+    """where(x > t, x, y): SELECT when the three shapes agree, SELECT_V2 when they broadcast."""
+
+    def g(R, mode):
+        tf = _tf()
+        while True:
+            sa, sb, kind = broadcast_shapes(R)
+            if sa and sb and (sa != sb) == v2:
+                break
+        ra, rb = R.qrange(), R.qrange()
+        t = R.u(*ra) if R.p(0.7) else 0.0
+        params = dict(x=sa, y=sb, threshold=t, broadcast=kind)
+
+        def f(x, y):
+            return tf.where(x > t, x, y)
+
+        return Spec(tfn([sa, sb], f), [ra, rb], params)
+
+    return g
+
+
+gen("select", ["SELECT"])(select_gen(False))
+gen("select_v2", ["SELECT_V2"])(select_gen(True))
+
+
+def logical_gen(opname):
+    def g(R, mode):
+        tf = _tf()
+        while True:
+            sa, sb, kind = broadcast_shapes(R)
+            if sa and sb:
+                break
+        ra, rb = R.qrange(), R.qrange()
+        ta, tb = R.u(*ra), R.u(*rb)
+        params = dict(a=sa, b=sb, broadcast=kind, ta=ta, tb=tb)
+
+        def f(a, b):
+            ca, cb = a > ta, b < tb
+            if opname == "LOGICAL_NOT":
+                return tf.logical_not(tf.logical_and(ca, cb))
+            return tf.logical_and(ca, cb) if opname == "LOGICAL_AND" else tf.logical_or(ca, cb)
+
+        return Spec(tfn([sa, sb], f), [ra, rb], params)
+
+    return g
+
+
+for _op in ["LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"]:
+    gen(_op.lower(), [_op])(logical_gen(_op))
+
+
+@gen("cast", ["CAST"], modes=("float",))
+def g_cast(R, mode):
+    """float32 → an integer or bool type (saturating truncation, NaN → max), sometimes back."""
+    tf = _tf()
+    rank = R.i(1, 4)
+    shape = R.shape(rank, 1, 6)
+    target = R.choice(["int32", "int8", "uint8", "int16", "int64", "bool"])
+    back = R.p(0.4)
+    r = R.qrange(["normal", "wide", "skew", "unit"])
+    params = dict(x=shape, to=target, back=back)
+
+    def f(x):
+        y = tf.cast(x, getattr(tf, target))
+        return tf.cast(y, tf.float32) if back else y
+
+    return Spec(tfn([shape], f), [r], params)
+
+
+@gen("l2_normalization", ["L2_NORMALIZATION"])
+def g_l2norm(R, mode):
+    tf = _tf()
+    rank = R.i(1, 4)
+    shape = R.shape(rank, 1, 8)
+    if R.p(0.2):
+        shape[-1] = R.choice([1, 2, 32, 100])
+    params = dict(x=shape)
+    return Spec(tfn([shape], lambda x: tf.math.l2_normalize(x, axis=-1)),
+                [R.qrange(["normal", "narrow", "wide", "pos", "skew", "unit"])], params)
+
+
 # ---------------------------------------------------------------- chains of 2-4 ops
 
 

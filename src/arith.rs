@@ -744,3 +744,86 @@ mod tests {
         assert_eq!(activation_range_f32(A::RELU6), (0.0, 6.0));
     }
 }
+
+/// TFLite `GetInvSqrtQuantizedMultiplierExp` (`kernels/internal/common.h`): 1/√input as a Q0.31
+/// multiplier and a shift, by five Newton-Raphson steps in gemmlowp fixed point (Q3.28):
+/// inputs ≤ 1 give (2^31 − 1, 0); otherwise the input is divided by 4 (truncating) while
+/// ≥ 2^29 (shift 11, +1 per step), normalized into [2^27, 2^29) by a left shift of whole bit
+/// pairs (the shift drops by one per pair), then with h = RDBPOT(input >> 1, 1) and x = 1.0:
+/// `x3 = Rescale<3>(x·x·x)`, `x = Rescale<3>(1.5·x − h·x3)` five times (SRDHM products,
+/// saturating rescales, wrapping subtraction), times √2/2 (1518500250). A negative shift is
+/// folded into the multiplier by a plain (wrapping) left shift. The returned shift is the right
+/// shift times `reverse_shift` (TFLite passes −1, giving a left-shift exponent ≤ 0).
+pub fn inv_sqrt_quantized_multiplier_exp(input: i32, reverse_shift: i32) -> (i32, i32) {
+    use crate::fixedpoint::rescale;
+    if input <= 1 {
+        return (i32::MAX, 0);
+    }
+    let mut input = input;
+    let mut shift = 11i32;
+    while input >= (1 << 29) {
+        input /= 4;
+        shift += 1;
+    }
+    let max_left_shift_bits = (input as u32).leading_zeros() as i32 - 1;
+    let left_shift_bit_pairs = max_left_shift_bits / 2 - 1;
+    shift -= left_shift_bit_pairs;
+    input = input.wrapping_shl(2 * left_shift_bit_pairs as u32);
+    let fixedpoint_input = input >> 1;
+    let half_input = rdbpot(fixedpoint_input, 1);
+    let half_three = (1 << 28) + (1 << 27);
+    let mut x: i32 = 1 << 28;
+    for _ in 0..5 {
+        let x3 = rescale(srdhm(srdhm(x, x), x), 9, 3);
+        x = rescale(srdhm(half_three, x).wrapping_sub(srdhm(half_input, x3)), 6, 3);
+    }
+    let mut inv = srdhm(x, 1518500250);
+    if shift < 0 {
+        inv = inv.wrapping_shl((-shift) as u32);
+        shift = 0;
+    }
+    (inv, shift * reverse_shift)
+}
+
+#[cfg(test)]
+mod inv_sqrt_tests {
+    use super::inv_sqrt_quantized_multiplier_exp as f;
+
+    /// The real value M·2^(−shift) / 2^31 with TFLite's reverse_shift −1 (shift ≤ 0 returned).
+    fn real(input: i32) -> f64 {
+        let (m, s) = f(input, -1);
+        m as f64 / 2f64.powi(31) * 2f64.powi(s)
+    }
+
+    #[test]
+    fn small_inputs_are_one() {
+        assert_eq!(f(0, -1), (i32::MAX, 0));
+        assert_eq!(f(1, -1), (i32::MAX, 0));
+        assert_eq!(f(-5, -1), (i32::MAX, 0));
+    }
+
+    #[test]
+    fn hand_computed_powers_of_four() {
+        // input 4: clz(4) = 29 → 28 bits, 14 pairs, 13 used: 4·2^26 = 2^28, shift 11 − 13 = −2.
+        // F3 value (2^28 >> 1)/2^28 = 0.5, 1/√0.5 · √2/2 = 1.0 = 2^28 raw (0.125 in Q0.31),
+        // folded << 2: 2^30 = 0.5 = 1/√4, up to Newton's last bits.
+        let (m, s) = f(4, -1);
+        assert_eq!(s, 0);
+        assert!((m - (1 << 30)).abs() <= 8, "{m}");
+        // input 2^28 (already normalized, 0 pairs): shift 11, result 1/√(2^28) = 2^−14.
+        let (m, s) = f(1 << 28, -1);
+        assert_eq!(s, -11);
+        let v = m as f64 / 2f64.powi(31) * 2f64.powi(-11);
+        assert!((v - 2f64.powi(-14)).abs() < 2f64.powi(-14) * 1e-6, "{v}");
+    }
+
+    #[test]
+    fn close_to_inverse_square_root() {
+        for &x in &[2, 3, 7, 100, 16_129, 65_025, 1 << 20, 123_456_789, i32::MAX] {
+            let r = real(x);
+            let want = 1.0 / (x as f64).sqrt();
+            // Inputs ≥ 2^29 are divided by 4 with truncation first: compare loosely.
+            assert!((r - want).abs() <= want * 2e-6, "{x}: {r} vs {want}");
+        }
+    }
+}

@@ -25,6 +25,8 @@ use crate::tflite::{self, BuiltinOperator as B};
 pub mod add_sub;
 pub mod arg_max;
 pub mod broadcast;
+pub mod cast;
+pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
 pub mod depth_to_space;
@@ -34,6 +36,8 @@ pub mod div;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;
+pub mod l2norm;
+pub mod logical;
 pub mod lut_activations;
 pub mod maximum_minimum;
 pub mod movement;
@@ -49,6 +53,7 @@ pub mod relu;
 pub mod reshape;
 pub mod resize;
 pub mod reverse;
+pub mod select;
 pub mod shape;
 pub mod slice;
 pub mod softmax;
@@ -153,6 +158,19 @@ impl OpRegistry {
         r.add_builtin(B::REVERSE_V2, f(reverse::prepare));
         r.add_builtin(B::DEPTH_TO_SPACE, f(depth_to_space::prepare_depth_to_space));
         r.add_builtin(B::SPACE_TO_DEPTH, f(depth_to_space::prepare_space_to_depth));
+        r.add_builtin(B::EQUAL, f(comparisons::prepare_equal));
+        r.add_builtin(B::NOT_EQUAL, f(comparisons::prepare_not_equal));
+        r.add_builtin(B::LESS, f(comparisons::prepare_less));
+        r.add_builtin(B::LESS_EQUAL, f(comparisons::prepare_less_equal));
+        r.add_builtin(B::GREATER, f(comparisons::prepare_greater));
+        r.add_builtin(B::GREATER_EQUAL, f(comparisons::prepare_greater_equal));
+        r.add_builtin(B::SELECT, f(select::prepare_select));
+        r.add_builtin(B::SELECT_V2, f(select::prepare_select_v2));
+        r.add_builtin(B::LOGICAL_AND, f(logical::prepare_and));
+        r.add_builtin(B::LOGICAL_OR, f(logical::prepare_or));
+        r.add_builtin(B::LOGICAL_NOT, f(logical::prepare_not));
+        r.add_builtin(B::CAST, f(cast::prepare));
+        r.add_builtin(B::L2_NORMALIZATION, f(l2norm::prepare));
         r
     }
 
