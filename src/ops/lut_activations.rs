@@ -151,7 +151,9 @@ enum Extra {
     None,
     UInt8,
     /// uint8, and int16 (LOGISTIC with `tanh = false`, TANH with `tanh = true`).
-    UInt8Int16 { tanh: bool },
+    UInt8Int16 {
+        tanh: bool,
+    },
 }
 
 fn prepare_lut<'m>(
@@ -182,7 +184,9 @@ fn prepare_lut<'m>(
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             // SigmoidPrepare (kReference) checks the exact output scale first.
             if !tanh && (s_out as f64 != 1.0 / 32768.0 || zp_out != 0) {
-                return Err(ctx.err(format!("int16 output must have scale 1/32768 and zero point 0, got {s_out}, {zp_out}")));
+                return Err(
+                    ctx.err(format!("int16 output must have scale 1/32768 and zero point 0, got {s_out}, {zp_out}"))
+                );
             }
             if zp_in != 0 || zp_out != 0 {
                 return Err(ctx.err(format!("int16 zero points must be 0, got {zp_in} and {zp_out}")));

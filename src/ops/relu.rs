@@ -308,14 +308,16 @@ mod tests {
     fn int8_relu_with_rounding_ties() {
         // Multiplier 0.5: v·0.5 rounds half away from zero in RDBPOT after an exact SRDHM.
         let (m, s) = arith::quantize_multiplier(0.5);
-        let mut k = ReluQ::<i8> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 127, _t: Default::default() };
+        let mut k =
+            ReluQ::<i8> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 127, _t: Default::default() };
         assert_eq!(run_i8(&mut k, &[1, 3, 5, -5, 127]), vec![1, 2, 3, 0, 64]);
     }
 
     #[test]
     fn int8_relu_bounds_with_absurd_scales() {
         // lo > hi: TFLite applies max then min, so everything becomes hi.
-        let mut k = ReluQ::<i8> { multiplier: 1 << 30, shift: 1, zp_in: 0, zp_out: 0, lo: 10, hi: 5, _t: Default::default() };
+        let mut k =
+            ReluQ::<i8> { multiplier: 1 << 30, shift: 1, zp_in: 0, zp_out: 0, lo: 10, hi: 5, _t: Default::default() };
         assert_eq!(run_i8(&mut k, &[-100, 0, 100]), vec![5, 5, 5]);
         // A huge bound converts to int32::MIN (x86), so zp + it wraps.
         assert_eq!(arith::relu_bound_quantized(6.0, 1e-30, 0), i32::MIN);
@@ -327,11 +329,25 @@ mod tests {
         // alpha multiplier −0.5: v = −3 → MBQM(−3, +0.5) = −1 (SRDHM −1.5 → −1) → negated: +1.
         let (m, s) = arith::quantize_multiplier(-0.5);
         let identity = arith::quantize_multiplier(1.0);
-        let mut k = LeakyQ::<i8> { _t: Default::default(), zp_in: 0, zp_out: 0, identity, alpha: (m.wrapping_abs(), s), alpha_negative: true };
+        let mut k = LeakyQ::<i8> {
+            _t: Default::default(),
+            zp_in: 0,
+            zp_out: 0,
+            identity,
+            alpha: (m.wrapping_abs(), s),
+            alpha_negative: true,
+        };
         assert_eq!(run_i8(&mut k, &[-3, -4, 5, -128, 127]), vec![1, 2, 5, 64, 127]);
         // Positive alpha 0.25 with an output zero point: −7·0.25 = −1.75 → −2; + 10.
         let (m, s) = arith::quantize_multiplier(0.25);
-        let mut k = LeakyQ::<i8> { _t: Default::default(), zp_in: 1, zp_out: 10, identity, alpha: (m, s), alpha_negative: false };
+        let mut k = LeakyQ::<i8> {
+            _t: Default::default(),
+            zp_in: 1,
+            zp_out: 10,
+            identity,
+            alpha: (m, s),
+            alpha_negative: false,
+        };
         assert_eq!(run_i8(&mut k, &[-6, 1, 120]), vec![8, 10, 127]);
     }
 

@@ -238,15 +238,30 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let (multiplier, shift, diff_min) =
                 fixedpoint::softmax_input_scaling(beta as f64, s_in as f64, SCALED_DIFF_INTEGER_BITS);
             Ok(match (ti, to) {
-                (DType::Int8, DType::Int16) => {
-                    Box::new(Int8Softmax::<i8, i16> { _o: std::marker::PhantomData, outer, depth, multiplier, shift, diff_min })
-                }
-                (DType::UInt8, DType::UInt8) => {
-                    Box::new(Int8Softmax::<u8, u8> { _o: std::marker::PhantomData, outer, depth, multiplier, shift, diff_min })
-                }
-                (DType::UInt8, DType::Int16) => {
-                    Box::new(Int8Softmax::<u8, i16> { _o: std::marker::PhantomData, outer, depth, multiplier, shift, diff_min })
-                }
+                (DType::Int8, DType::Int16) => Box::new(Int8Softmax::<i8, i16> {
+                    _o: std::marker::PhantomData,
+                    outer,
+                    depth,
+                    multiplier,
+                    shift,
+                    diff_min,
+                }),
+                (DType::UInt8, DType::UInt8) => Box::new(Int8Softmax::<u8, u8> {
+                    _o: std::marker::PhantomData,
+                    outer,
+                    depth,
+                    multiplier,
+                    shift,
+                    diff_min,
+                }),
+                (DType::UInt8, DType::Int16) => Box::new(Int8Softmax::<u8, i16> {
+                    _o: std::marker::PhantomData,
+                    outer,
+                    depth,
+                    multiplier,
+                    shift,
+                    diff_min,
+                }),
                 _ => return Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
             })
         }
