@@ -29,7 +29,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 
 INT16_OPS = ["SOFTMAX", "LOGISTIC", "TANH", "LEAKY_RELU", "RELU", "RELU6"]
 UINT8_OPS = ["SOFTMAX", "SOFTMAX_U8_I16", "LOGISTIC", "TANH", "LEAKY_RELU", "RELU", "RELU6", "RELU_N1_TO_1",
-             "RELU_0_TO_1", "HARD_SWISH", "ARG_MAX", "ARG_MIN"]
+             "RELU_0_TO_1", "HARD_SWISH", "ARG_MAX", "ARG_MIN", "GELU", "GELU_APPROX"]
 TT = {"int16": schema.TensorType.INT16, "uint8": schema.TensorType.UINT8}
 NP = {"int16": np.int16, "uint8": np.uint8}
 

@@ -32,9 +32,10 @@
 //!
 //! int16 → int16 (`reference_ops::SoftmaxInt16`, the path of every resolver): zero points must be
 //! 0 and the output scale 1/32768 (within 0.001/32768); rank 1 to 4 (TFLite fails at Eval for
-//! other ranks; qlite rejects them at prepare). Prepare: the two 513-entry tables of
-//! [`arith::softmax_int16_tables`] (exp on [−10, 0], 1/(1+x) on [0, 1], from glibc's double
-//! `exp`) and `(M, shift) = QuantizeMultiplier(float(s_in·β) / (10/65535))`. Per row, with
+//! other ranks; qlite rejects them at prepare; an int16 input with another output type, which
+//! TFLite's Eval would write as int16 anyway, is rejected too). Prepare: the two 513-entry tables
+//! of [`arith::softmax_int16_tables`] (exp on [−10, 0], 1/(1+x) on [0, 1]; the double `exp` is
+//! Rust's `f64::exp`, i.e. the platform's libm — glibc on Linux, as in TFLite's wheel) and `(M, shift) = QuantizeMultiplier(float(s_in·β) / (10/65535))`. Per row, with
 //! `max` the row's largest q (from −32768):
 //! - `e = LUT_exp(clamp(MBQM(q − max, M, shift) + 32767))` (int16, interpolated), `sum += e`
 //!   (int32);
