@@ -759,14 +759,17 @@ pub fn f64_to_i32_x86(x: f64) -> i32 {
 /// TFLite `LUTPopulate<uint8_t>` (`LUTPopulateInt8` with T = uint8): the 256-entry table of a
 /// uint8 → uint8 function, indexed by q. For each q: `x = s_in · float(q − zp_in)` (float32),
 /// `table = clamp(int32(roundf(f(x) · (1/s_out)) + float(zp_out)), 0, 255)`, all in float32.
-/// Out-of-range conversions saturate (+huge → 255, −huge → 0), as [`lut_int8`] does; NaN gives 0.
+/// Unlike the int8 table ([`lut_int8`], which saturates), an out-of-range or NaN value converts
+/// as x86's `cvttss2si` does, to INT32_MIN, and so gives 0 — also for +huge and +inf (measured
+/// with TFLite 2.3.0: uint8 GELU with input scale 1000 and output scale 1e-9 gives 0 for every
+/// q > zp_in).
 pub fn lut_uint8(s_in: f32, zp_in: i32, s_out: f32, zp_out: i32, f: impl Fn(f32) -> f32) -> [u8; 256] {
     let inverse_scale = 1.0f32 / s_out;
     let mut table = [0u8; 256];
     for (q, t) in table.iter_mut().enumerate() {
         let dequantized = s_in * ((q as i32).wrapping_sub(zp_in) as f32);
         let rescaled = round_f32(f(dequantized) * inverse_scale);
-        let quantized = (rescaled + zp_out as f32) as i32;
+        let quantized = f32_to_i32_x86(rescaled + zp_out as f32);
         *t = quantized.clamp(0, 255) as u8;
     }
     table
@@ -997,9 +1000,11 @@ mod tests_int16_activations {
         // Ties round half away from zero: 0.5·(q − 0)·(1/1) for q = 1 → 0.5 → 1; + zp 3 → 4.
         let t = lut_uint8(0.5, 0, 1.0, 3, |x| x);
         assert_eq!((t[0], t[1], t[3]), (3, 4, 5));
-        // Huge outputs saturate.
+        // Out-of-range outputs convert to INT32_MIN (x86) and clamp to 0, both signs.
         let t = lut_uint8(1.0, 0, 1e-30, 0, |x| x - 100.0);
-        assert_eq!((t[0], t[255]), (0, 255));
+        assert_eq!((t[0], t[100], t[255]), (0, 0, 0));
+        let t = lut_uint8(1.0, 0, 1.0, 0, |_| f32::NAN);
+        assert_eq!(t[7], 0);
     }
 
     #[test]

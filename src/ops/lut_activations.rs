@@ -14,7 +14,8 @@
 //! `expm1f`; qlite uses [`crate::libm`], identical to glibc 2.36 on all inputs.
 //!
 //! uint8 (TF1 legacy models; LOGISTIC, TANH, GELU): the same table built over q = 0..255 with
-//! the output clamped to [0, 255] ([`arith::lut_uint8`], `LUTPopulate<uint8_t>`); LOGISTIC
+//! the output clamped to [0, 255] ([`arith::lut_uint8`], `LUTPopulate<uint8_t>`; an entry whose
+//! value overflows int32 gives 0 here, where the int8 table saturates); LOGISTIC
 //! again requires s_out == 1/256 (any zero point). TFLite has no uint8 ELU.
 //!
 //! int16 LOGISTIC / TANH (`reference_integer_ops::Logistic`/`Tanh`, int16 overloads, as
