@@ -1,4 +1,5 @@
-//! HARD_SWISH: `x · relu6(x + 3) / 6`, int8 and float32. Output shape = input shape.
+//! HARD_SWISH: `x · relu6(x + 3) / 6`, int8, uint8 and float32 (TFLite has no int16 HARD_SWISH).
+//! Output shape = input shape.
 //!
 //! int8 (HardSwishPrepare in `kernels/activations.cc`, `reference/hard_swish.h`). Prepare, in
 //! float32: hires = (1/128)·s_in; out_mult = hires / s_out; reluish_mult = hires / (3/32768);
@@ -11,10 +12,13 @@
 //! - r = (r + 2^15) >> 1 (from [−1, 1] to [0, 1]); y = SDHM16(r, p) (truncating);
 //! - out = clamp(RDBPOT16(y, −e_out) + zp_out, −128, 127) (the addition in int16).
 //!
+//! uint8 (TF1 legacy models) is the same template: v = int16(q − zp_in) and the final clamp to
+//! [0, 255].
+//!
 //! float32 (`reference_ops::HardSwish`): `x · min(6, max(0, x + 3)) / 6` left to right, with
 //! std::min/max argument order (NaN in x + 3 gives 0).
 
-use super::lut_activations::LutInt8;
+use super::lut_activations::{LutInt8, LutUInt8};
 use super::relu::{io_quant, unary_same_type};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
@@ -50,9 +54,10 @@ impl Params {
         })
     }
 
+    /// One element: q is the raw input (int8 or uint8 value), the result is clamped to [lo, hi].
     #[inline]
-    fn apply(&self, q: i8) -> i8 {
-        let v = (q as i32).wrapping_sub(self.zp_in) as i16;
+    fn apply_range(&self, q: i32, lo: i16, hi: i16) -> i16 {
+        let v = q.wrapping_sub(self.zp_in) as i16;
         let hires = v.wrapping_mul(128);
         let preshift = arith::srdhm16(hires, self.out_m16);
         let mut r = hires;
@@ -69,7 +74,12 @@ impl Params {
         let r = ((r as i32 + (1 << 15)) >> 1) as i16;
         let y = arith::sdhm16(r, preshift);
         let out = arith::rdbpot16(y, -self.out_exp).wrapping_add(self.zp_out as i16);
-        out.clamp(-128, 127) as i8
+        out.clamp(lo, hi)
+    }
+
+    #[inline]
+    fn apply(&self, q: i8) -> i8 {
+        self.apply_range(q as i32, -128, 127) as i8
     }
 }
 
@@ -99,11 +109,18 @@ impl Kernel for HardSwishFloat {
 pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     match unary_same_type(ctx)? {
         DType::Float32 => Ok(Box::new(HardSwishFloat)),
-        DType::Int8 => {
+        t @ (DType::Int8 | DType::UInt8) => {
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             let p = Params::new(s_in, zp_in, s_out, zp_out).ok_or_else(|| {
                 ctx.err(format!("input/output scale ratio {s_in}/{s_out} needs a left shift (TFLite rejects it)"))
             })?;
+            if t == DType::UInt8 {
+                let mut table = [0u8; 256];
+                for (q, t) in table.iter_mut().enumerate() {
+                    *t = p.apply_range(q as i32, 0, 255) as u8;
+                }
+                return Ok(Box::new(LutUInt8 { table }));
+            }
             let mut table = [0i8; 256];
             for (i, t) in table.iter_mut().enumerate() {
                 *t = p.apply((i as i32 - 128) as i8);
@@ -147,6 +164,17 @@ mod tests {
         assert_eq!(p.apply(20), 27);
         // q = −80 (x = −4 ≤ −3): reluish saturates to −32768 → 0 → output 0.
         assert_eq!(p.apply(-80), 0);
+    }
+
+    #[test]
+    fn uint8_uses_its_own_range() {
+        // zp_in = 100, zp_out = 10, same scales as above: q = 120 is x = 1 → 27 + 10 = 37;
+        // q = 100 → 10; q = 0 (x = −5) → 10; q = 255 (x = 7.75, 310 on s_out) → 255.
+        let p = Params::new(0.05, 100, 0.025, 10).unwrap();
+        assert_eq!(p.apply_range(120, 0, 255), 37);
+        assert_eq!(p.apply_range(100, 0, 255), 10);
+        assert_eq!(p.apply_range(0, 0, 255), 10);
+        assert_eq!(p.apply_range(255, 0, 255), 255);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! LOGISTIC, TANH, ELU and GELU: int8 through a 256-entry table, float32 elementwise. Output
-//! shape = input shape.
+//! LOGISTIC, TANH, ELU and GELU: int8 (and uint8 except for ELU) through a 256-entry table,
+//! int16 LOGISTIC/TANH in fixed point, float32 elementwise. Output shape = input shape.
 //!
 //! int8 (TFLite's SigmoidPrepare/TanhPrepare/EluPrepare in `kernels/activations.cc`, the kReference
 //! path): the table is [`arith::lut_int8`] (`LUTPopulate<int8_t>`) of
@@ -12,6 +12,22 @@
 //!
 //! and eval is `out = table[q + 128]`. The table depends on the C library's `expf`/`tanhf`/
 //! `expm1f`; qlite uses [`crate::libm`], identical to glibc 2.36 on all inputs.
+//!
+//! uint8 (TF1 legacy models; LOGISTIC, TANH, GELU): the same table built over q = 0..255 with
+//! the output clamped to [0, 255] ([`arith::lut_uint8`], `LUTPopulate<uint8_t>`; an entry whose
+//! value overflows int32 gives 0 here, where the int8 table saturates); LOGISTIC
+//! again requires s_out == 1/256 (any zero point). TFLite has no uint8 ELU.
+//!
+//! int16 LOGISTIC / TANH (`reference_integer_ops::Logistic`/`Tanh`, int16 overloads, as
+//! SigmoidPrepare/TanhPrepare set them up for kReference): zero points must be 0; the output
+//! scale must be 2⁻¹⁵ (LOGISTIC: exactly 1/32768; TANH: `CheckedLog2` within 1e-3 of −15).
+//! Prepare: `(M, shift) =` [`arith::int16_sigmoid_tanh_params`] — for an input scale of exactly
+//! 2⁻¹² (LOGISTIC) or 2⁻¹²/2⁻¹¹ (TANH) the power-of-two case M = 3·2^shift, else
+//! M = trunc(s_in·12288·2^shift) with shift the number of doublings that bring it above 16383.5
+//! (at most 31). Eval per element: v = (q·M + round) >> shift, then a 256-entry sigmoid table
+//! (`sigmoid_table_uint16`) interpolated on the low 9 (LOGISTIC) or 8 (TANH) bits of |v|, mirrored
+//! for v < 0 ([`arith::logistic_int16`], [`arith::tanh_int16`]). int32 overflow of q·M (input
+//! scales above about 2.7) wraps, as the x86 build does.
 //!
 //! float32:
 //! - LOGISTIC (`reference_ops::Logistic`, TF 2.21): x > 16.619047 → 1; x < −9 → expf(x);
@@ -51,6 +67,47 @@ use crate::libm;
 /// An int8 → int8 table lookup.
 pub(crate) struct LutInt8 {
     pub(crate) table: [i8; 256],
+}
+
+/// A uint8 → uint8 table lookup.
+pub(crate) struct LutUInt8 {
+    pub(crate) table: [u8; 256],
+}
+
+impl Kernel for LutUInt8 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<u8>(0)?;
+        let out = outputs.get::<u8>(0)?;
+        for (o, &q) in out.iter_mut().zip(x) {
+            *o = self.table[q as usize];
+        }
+        Ok(())
+    }
+}
+
+/// int16 LOGISTIC or TANH.
+struct SigmoidTanhInt16 {
+    multiplier: i32,
+    shift: i32,
+    tanh: bool,
+}
+
+impl Kernel for SigmoidTanhInt16 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i16>(0)?;
+        let out = outputs.get::<i16>(0)?;
+        let (m, s) = (self.multiplier, self.shift);
+        if self.tanh {
+            for (o, &q) in out.iter_mut().zip(x) {
+                *o = arith::tanh_int16(q, m, s);
+            }
+        } else {
+            for (o, &q) in out.iter_mut().zip(x) {
+                *o = arith::logistic_int16(q, m, s);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Kernel for LutInt8 {
@@ -101,24 +158,60 @@ pub fn elu_f32(x: f32) -> f32 {
     if x < 0.0 { libm::expm1f(x) } else { x }
 }
 
+/// Which integer types besides int8 an operator accepts.
+#[derive(Clone, Copy, PartialEq)]
+enum Extra {
+    None,
+    UInt8,
+    /// uint8, and int16 (LOGISTIC with `tanh = false`, TANH with `tanh = true`).
+    UInt8Int16 {
+        tanh: bool,
+    },
+}
+
 fn prepare_lut<'m>(
     ctx: &mut PrepareContext<'_, 'm>,
     lut_fn: fn(f32) -> f32,
     float_fn: fn(f32) -> f32,
     required_s_out: Option<f64>,
+    extra: Extra,
 ) -> Result<Box<dyn Kernel + 'm>> {
-    match unary_same_type(ctx)? {
-        DType::Float32 => Ok(Box::new(MapF32(float_fn))),
-        DType::Int8 => {
+    let dtype = unary_same_type(ctx)?;
+    let check_s_out = |ctx: &PrepareContext<'_, 'm>, s_out: f32| match required_s_out {
+        Some(r) if s_out as f64 != r => Err(ctx.err(format!("output scale must be {r}, got {s_out}"))),
+        _ => Ok(()),
+    };
+    match (dtype, extra) {
+        (DType::Float32, _) => Ok(Box::new(MapF32(float_fn))),
+        (DType::Int8, _) => {
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
-            if let Some(r) = required_s_out
-                && s_out as f64 != r
-            {
-                return Err(ctx.err(format!("output scale must be {r}, got {s_out}")));
-            }
+            check_s_out(ctx, s_out)?;
             Ok(Box::new(LutInt8 { table: arith::lut_int8(s_in, zp_in, s_out, zp_out, lut_fn) }))
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        (DType::UInt8, Extra::UInt8 | Extra::UInt8Int16 { .. }) => {
+            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+            check_s_out(ctx, s_out)?;
+            Ok(Box::new(LutUInt8 { table: arith::lut_uint8(s_in, zp_in, s_out, zp_out, lut_fn) }))
+        }
+        (DType::Int16, Extra::UInt8Int16 { tanh }) => {
+            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+            // SigmoidPrepare (kReference) checks the exact output scale first.
+            if !tanh && (s_out as f64 != 1.0 / 32768.0 || zp_out != 0) {
+                return Err(
+                    ctx.err(format!("int16 output must have scale 1/32768 and zero point 0, got {s_out}, {zp_out}"))
+                );
+            }
+            if zp_in != 0 || zp_out != 0 {
+                return Err(ctx.err(format!("int16 zero points must be 0, got {zp_in} and {zp_out}")));
+            }
+            let (multiplier, shift) = arith::int16_sigmoid_tanh_params(s_in, tanh);
+            let (pot, log2) = arith::checked_log2(s_out);
+            if !pot || log2 != -15 {
+                return Err(ctx.err(format!("int16 output scale must be 2^-15, got {s_out}")));
+            }
+            Ok(Box::new(SigmoidTanhInt16 { multiplier, shift, tanh }))
+        }
+        (t, _) => Err(ctx.err(format!("unsupported type {t}"))),
     }
 }
 
@@ -201,28 +294,28 @@ pub fn gelu_approximate_eigen(x: f32) -> f32 {
 pub fn prepare_gelu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     let approximate = ctx.options::<crate::tflite::GeluOptions>().is_some_and(|o| o.approximate());
     if approximate {
-        prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None)
+        prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None, Extra::UInt8)
     } else if unary_same_type(ctx)? == DType::Float32 {
-        // (prepare_lut repeats the shape and type check for the int8 table.)
+        // (prepare_lut repeats the shape and type check for the int8 and uint8 tables.)
         Ok(Box::new(GeluExactF32))
     } else {
-        prepare_lut(ctx, gelu_f32, gelu_f32, None)
+        prepare_lut(ctx, gelu_f32, gelu_f32, None, Extra::UInt8)
     }
 }
 
 /// Prepares LOGISTIC.
 pub fn prepare_logistic<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
-    prepare_lut(ctx, logistic_lut_fn, logistic_f32, Some(1.0 / 256.0))
+    prepare_lut(ctx, logistic_lut_fn, logistic_f32, Some(1.0 / 256.0), Extra::UInt8Int16 { tanh: false })
 }
 
 /// Prepares TANH.
 pub fn prepare_tanh<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
-    prepare_lut(ctx, libm::tanhf, libm::tanhf, None)
+    prepare_lut(ctx, libm::tanhf, libm::tanhf, None, Extra::UInt8Int16 { tanh: true })
 }
 
 /// Prepares ELU.
 pub fn prepare_elu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
-    prepare_lut(ctx, elu_f32, elu_f32, None)
+    prepare_lut(ctx, elu_f32, elu_f32, None, Extra::None)
 }
 
 #[cfg(test)]
@@ -250,6 +343,36 @@ mod tests {
         }
         // tanh(1) = 0.7615942 → 97.48 → 97.
         assert_eq!(t[128 + 20], 97);
+    }
+
+    #[test]
+    fn uint8_logistic_table() {
+        // s_in 0.1, zp_in 128, s_out 1/256, zp_out 0: q = 128 → 0.5·256 = 128; q = 138 → σ(1) =
+        // 0.7310586·256 = 187.15 → 187; q = 0 → σ(−12.8) → 0; q = 255 → σ(12.7)·256 = 255.99 → 255.
+        let t = arith::lut_uint8(0.1, 128, 1.0 / 256.0, 0, logistic_lut_fn);
+        assert_eq!((t[128], t[138], t[0], t[255]), (128, 187, 0, 255));
+        let mut k = LutUInt8 { table: t };
+        let out = crate::ops::run_kernel(&mut k, &[&[128u8, 138, 0]], &[3]).unwrap();
+        assert_eq!(out[0], vec![128, 187, 0]);
+    }
+
+    #[test]
+    fn int16_logistic_and_tanh_kernel() {
+        // Scale 2^-12 (power of two): M = 3, shift 0. q = 0 → 16384 (0.5) / 0; q = 4096 (1.0).
+        let (multiplier, shift) = arith::int16_sigmoid_tanh_params(1.0 / 4096.0, false);
+        assert_eq!((multiplier, shift), (0, 0));
+        let x: [i16; 3] = [0, 4096, -4096];
+        let mut k = SigmoidTanhInt16 { multiplier, shift, tanh: false };
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out: &[i16] = bytemuck::cast_slice(&out[0]);
+        // σ(1)·32768 = 23955.8: T[24] = 47911 → (47911·512 + 512) >> 10 = 23956; σ(−1) → 8812.
+        assert_eq!(out, &[16384, 23956, 8812]);
+        k.tanh = true;
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out: &[i16] = bytemuck::cast_slice(&out[0]);
+        // tanh(1)·32768 = 24956 (T[48] = 57724 − 32768); tanh(−1): (−57724·256 + 2^23 + 127) >> 8
+        // = −24955.5 → −24956 (floor).
+        assert_eq!(out, &[0, 24956, -24956]);
     }
 
     #[test]

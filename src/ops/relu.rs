@@ -1,5 +1,9 @@
-//! RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 and LEAKY_RELU (standalone operators, int8 and
-//! float32). Output shape = input shape.
+//! RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 and LEAKY_RELU (standalone operators, int8, uint8,
+//! int16 and float32). Output shape = input shape.
+//!
+//! Integer types, as TFLite's kernels accept them: int8 and uint8 for all five; int16 for RELU,
+//! RELU6 and LEAKY_RELU only, with both zero points 0. uint8 and int16 use the int8 formulas
+//! below with the type's own range ([0, 255], [−32768, 32767]) in place of [−128, 127].
 //!
 //! int8 RELU family (`kernels/activations.cc`, ReluPrepare + QuantizedReluX, the same kernel on
 //! every resolver): (M, s) = QuantizeMultiplier(double(float32(s_in / s_out))) (the division in
@@ -45,23 +49,53 @@ impl Kind {
     }
 }
 
-struct ReluInt8 {
+/// A quantized element type of these kernels (int8, uint8 or int16).
+pub(crate) trait QElem: super::Element + Copy + Into<i32> {
+    const MIN: i32;
+    const MAX: i32;
+    /// Truncating conversion (the value is already in range).
+    fn from_i32(v: i32) -> Self;
+}
+impl QElem for i8 {
+    const MIN: i32 = i8::MIN as i32;
+    const MAX: i32 = i8::MAX as i32;
+    fn from_i32(v: i32) -> Self {
+        v as i8
+    }
+}
+impl QElem for u8 {
+    const MIN: i32 = u8::MIN as i32;
+    const MAX: i32 = u8::MAX as i32;
+    fn from_i32(v: i32) -> Self {
+        v as u8
+    }
+}
+impl QElem for i16 {
+    const MIN: i32 = i16::MIN as i32;
+    const MAX: i32 = i16::MAX as i32;
+    fn from_i32(v: i32) -> Self {
+        v as i16
+    }
+}
+
+struct ReluQ<T> {
     multiplier: i32,
     shift: i32,
     zp_in: i32,
     zp_out: i32,
     lo: i32,
     hi: i32,
+    _t: std::marker::PhantomData<T>,
 }
 
-impl Kernel for ReluInt8 {
+impl<T: QElem> Kernel for ReluQ<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
+        let x = inputs.get::<T>(0)?;
+        let out = outputs.get::<T>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
             let v =
-                self.zp_out.wrapping_add(arith::mbqm((q as i32).wrapping_sub(self.zp_in), self.multiplier, self.shift));
-            *o = v.max(self.lo).min(self.hi) as i8;
+                self.zp_out.wrapping_add(arith::mbqm(q.into().wrapping_sub(self.zp_in), self.multiplier, self.shift));
+            *o = T::from_i32(v.max(self.lo).min(self.hi));
         }
         Ok(())
     }
@@ -115,16 +149,33 @@ pub(crate) fn io_quant(ctx: &PrepareContext<'_, '_>) -> Result<((f32, i32), (f32
     Ok((input, output))
 }
 
+/// The int8/uint8/int16 RELU-family kernel for element type T.
+fn relu_q<'m, T: QElem + 'm>(ctx: &PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<dyn Kernel + 'm>> {
+    let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+    let (multiplier, shift) = arith::quantize_multiplier((s_in / s_out) as f64);
+    let (a, b) = kind.range();
+    let lo = T::MIN.max(arith::relu_bound_quantized(a, s_out, zp_out));
+    let hi = if b == f32::INFINITY { T::MAX } else { T::MAX.min(arith::relu_bound_quantized(b, s_out, zp_out)) };
+    Ok(Box::new(ReluQ::<T> { multiplier, shift, zp_in, zp_out, lo, hi, _t: std::marker::PhantomData }))
+}
+
+/// TFLite's int16 requirement of these kernels: both zero points 0.
+fn check_int16_zero_points(ctx: &PrepareContext<'_, '_>) -> Result<()> {
+    let ((_, zp_in), (_, zp_out)) = io_quant(ctx)?;
+    if zp_in != 0 || zp_out != 0 {
+        return Err(ctx.err(format!("int16 zero points must be 0, got {zp_in} and {zp_out}")));
+    }
+    Ok(())
+}
+
 fn prepare_kind<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<dyn Kernel + 'm>> {
     match unary_same_type(ctx)? {
         DType::Float32 => Ok(Box::new(ReluFloat(kind))),
-        DType::Int8 => {
-            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
-            let (multiplier, shift) = arith::quantize_multiplier((s_in / s_out) as f64);
-            let (a, b) = kind.range();
-            let lo = (-128i32).max(arith::relu_bound_quantized(a, s_out, zp_out));
-            let hi = if b == f32::INFINITY { 127 } else { 127i32.min(arith::relu_bound_quantized(b, s_out, zp_out)) };
-            Ok(Box::new(ReluInt8 { multiplier, shift, zp_in, zp_out, lo, hi }))
+        DType::Int8 => relu_q::<i8>(ctx, kind),
+        DType::UInt8 => relu_q::<u8>(ctx, kind),
+        DType::Int16 if matches!(kind, Kind::Relu | Kind::Relu6) => {
+            check_int16_zero_points(ctx)?;
+            relu_q::<i16>(ctx, kind)
         }
         t => Err(ctx.err(format!("unsupported type {t}"))),
     }
@@ -150,7 +201,8 @@ pub fn prepare_relu_0_to_1<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<d
     prepare_kind(ctx, Kind::Relu0To1)
 }
 
-struct LeakyInt8 {
+struct LeakyQ<T> {
+    _t: std::marker::PhantomData<T>,
     zp_in: i32,
     zp_out: i32,
     identity: (i32, i32),
@@ -159,19 +211,19 @@ struct LeakyInt8 {
     alpha_negative: bool,
 }
 
-impl Kernel for LeakyInt8 {
+impl<T: QElem> Kernel for LeakyQ<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
+        let x = inputs.get::<T>(0)?;
+        let out = outputs.get::<T>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
-            let v = (q as i32).wrapping_sub(self.zp_in);
+            let v = q.into().wrapping_sub(self.zp_in);
             let scaled = if v >= 0 {
                 arith::mbqm(v, self.identity.0, self.identity.1)
             } else {
                 let a = arith::mbqm(v, self.alpha.0, self.alpha.1);
                 if self.alpha_negative { a.wrapping_neg() } else { a }
             };
-            *o = self.zp_out.wrapping_add(scaled).clamp(-128, 127) as i8;
+            *o = T::from_i32(self.zp_out.wrapping_add(scaled).clamp(T::MIN, T::MAX));
         }
         Ok(())
     }
@@ -198,20 +250,29 @@ pub fn prepare_leaky_relu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dy
     let alpha = ctx.options::<tflite::LeakyReluOptions>().map_or(0.0, |o| o.alpha());
     match dtype {
         DType::Float32 => Ok(Box::new(LeakyFloat { alpha })),
-        DType::Int8 => {
-            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
-            let (m_alpha, s_alpha) = arith::quantize_multiplier((s_in * alpha / s_out) as f64);
-            let identity = arith::quantize_multiplier((s_in / s_out) as f64);
-            Ok(Box::new(LeakyInt8 {
-                zp_in,
-                zp_out,
-                identity,
-                alpha: (m_alpha.wrapping_abs(), s_alpha),
-                alpha_negative: m_alpha < 0,
-            }))
+        DType::Int8 => leaky_q::<i8>(ctx, alpha),
+        DType::UInt8 => leaky_q::<u8>(ctx, alpha),
+        DType::Int16 => {
+            check_int16_zero_points(ctx)?;
+            leaky_q::<i16>(ctx, alpha)
         }
         t => Err(ctx.err(format!("unsupported type {t}"))),
     }
+}
+
+/// The int8/uint8/int16 LEAKY_RELU kernel for element type T.
+fn leaky_q<'m, T: QElem + 'm>(ctx: &PrepareContext<'_, 'm>, alpha: f32) -> Result<Box<dyn Kernel + 'm>> {
+    let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+    let (m_alpha, s_alpha) = arith::quantize_multiplier((s_in * alpha / s_out) as f64);
+    let identity = arith::quantize_multiplier((s_in / s_out) as f64);
+    Ok(Box::new(LeakyQ::<T> {
+        _t: std::marker::PhantomData,
+        zp_in,
+        zp_out,
+        identity,
+        alpha: (m_alpha.wrapping_abs(), s_alpha),
+        alpha_negative: m_alpha < 0,
+    }))
 }
 
 #[cfg(test)]
@@ -237,7 +298,7 @@ mod tests {
         let lo = (-128i32).max(arith::relu_bound_quantized(0.0, 0.05, -128));
         let hi = 127i32.min(arith::relu_bound_quantized(6.0, 0.05, -128));
         assert_eq!((lo, hi), (-128, -8));
-        let mut k = ReluInt8 { multiplier: m, shift: s, zp_in: 3, zp_out: -128, lo, hi };
+        let mut k = ReluQ::<i8> { multiplier: m, shift: s, zp_in: 3, zp_out: -128, lo, hi, _t: Default::default() };
         // q = 3 → 0 → −128; q = 10 → 7·2 = 14 → −114; q = 100 → 194 → −8 (clamped);
         // q = −50 → −106 → −234 → −128.
         assert_eq!(run_i8(&mut k, &[3, 10, 100, -50]), vec![-128, -114, -8, -128]);
@@ -247,14 +308,16 @@ mod tests {
     fn int8_relu_with_rounding_ties() {
         // Multiplier 0.5: v·0.5 rounds half away from zero in RDBPOT after an exact SRDHM.
         let (m, s) = arith::quantize_multiplier(0.5);
-        let mut k = ReluInt8 { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 127 };
+        let mut k =
+            ReluQ::<i8> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 127, _t: Default::default() };
         assert_eq!(run_i8(&mut k, &[1, 3, 5, -5, 127]), vec![1, 2, 3, 0, 64]);
     }
 
     #[test]
     fn int8_relu_bounds_with_absurd_scales() {
         // lo > hi: TFLite applies max then min, so everything becomes hi.
-        let mut k = ReluInt8 { multiplier: 1 << 30, shift: 1, zp_in: 0, zp_out: 0, lo: 10, hi: 5 };
+        let mut k =
+            ReluQ::<i8> { multiplier: 1 << 30, shift: 1, zp_in: 0, zp_out: 0, lo: 10, hi: 5, _t: Default::default() };
         assert_eq!(run_i8(&mut k, &[-100, 0, 100]), vec![5, 5, 5]);
         // A huge bound converts to int32::MIN (x86), so zp + it wraps.
         assert_eq!(arith::relu_bound_quantized(6.0, 1e-30, 0), i32::MIN);
@@ -266,12 +329,58 @@ mod tests {
         // alpha multiplier −0.5: v = −3 → MBQM(−3, +0.5) = −1 (SRDHM −1.5 → −1) → negated: +1.
         let (m, s) = arith::quantize_multiplier(-0.5);
         let identity = arith::quantize_multiplier(1.0);
-        let mut k = LeakyInt8 { zp_in: 0, zp_out: 0, identity, alpha: (m.wrapping_abs(), s), alpha_negative: true };
+        let mut k = LeakyQ::<i8> {
+            _t: Default::default(),
+            zp_in: 0,
+            zp_out: 0,
+            identity,
+            alpha: (m.wrapping_abs(), s),
+            alpha_negative: true,
+        };
         assert_eq!(run_i8(&mut k, &[-3, -4, 5, -128, 127]), vec![1, 2, 5, 64, 127]);
         // Positive alpha 0.25 with an output zero point: −7·0.25 = −1.75 → −2; + 10.
         let (m, s) = arith::quantize_multiplier(0.25);
-        let mut k = LeakyInt8 { zp_in: 1, zp_out: 10, identity, alpha: (m, s), alpha_negative: false };
+        let mut k = LeakyQ::<i8> {
+            _t: Default::default(),
+            zp_in: 1,
+            zp_out: 10,
+            identity,
+            alpha: (m, s),
+            alpha_negative: false,
+        };
         assert_eq!(run_i8(&mut k, &[-6, 1, 120]), vec![8, 10, 127]);
+    }
+
+    #[test]
+    fn uint8_and_int16_relu6_and_leaky() {
+        // uint8: s_in = s_out = 0.05, zp 100 → lo = 100, hi = 100 + 120 = 220. q = 50 → 100;
+        // q = 150 → 150; q = 250 → 220.
+        let (m, s) = arith::quantize_multiplier(1.0);
+        let mut k =
+            ReluQ::<u8> { multiplier: m, shift: s, zp_in: 100, zp_out: 100, lo: 100, hi: 220, _t: Default::default() };
+        let out = run_kernel(&mut k, &[&[50u8, 150, 250]], &[3]).unwrap();
+        assert_eq!(out[0], vec![100, 150, 220]);
+        // int16 RELU, multiplier 2: 20000 → 40000 → 32767 (type clamp); −5 → 0.
+        let (m, s) = arith::quantize_multiplier(2.0);
+        let mut k =
+            ReluQ::<i16> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 32767, _t: Default::default() };
+        let x: [i16; 3] = [20000, -5, 7];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, 0, 14]);
+        // int16 LEAKY_RELU, alpha 0.1 (identity 1): −1005 → −100.5 → −101 (half away from zero).
+        let identity = arith::quantize_multiplier(1.0);
+        let (am, as_) = arith::quantize_multiplier(0.1);
+        let mut k = LeakyQ::<i16> {
+            _t: Default::default(),
+            zp_in: 0,
+            zp_out: 0,
+            identity,
+            alpha: (am, as_),
+            alpha_negative: false,
+        };
+        let x: [i16; 3] = [-1005, 1234, -32768];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[-101, 1234, -3277]);
     }
 
     #[test]
