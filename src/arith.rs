@@ -744,3 +744,55 @@ mod tests {
         assert_eq!(activation_range_f32(A::RELU6), (0.0, 6.0));
     }
 }
+
+/// TFLite `CheckedLog2` (`kernels/internal/quantization_util.h`): `l = logf(x)·(1/logf(2))` in
+/// float32, `r = roundf(l)`; `Some(r)` when `|l − r| < 1e-3` (x is a power of two up to about
+/// 0.07%), else `None`. Used by the int16 ADD/SUB power-of-two-scale path.
+pub fn checked_log2(x: f32) -> Option<i32> {
+    let inv_ln2 = 1.0f32 / crate::libm::logf(2.0);
+    let l = crate::libm::logf(x) * inv_ln2;
+    let r = round_f32(l);
+    if (l - r).abs() < 1e-3 { Some(r as i32) } else { None }
+}
+
+/// TFLite's reference `AffineQuantize` (QUANTIZE float → int8/uint8/int16) as its x86-64 build
+/// computes it: `clamp(int32(roundf(x / scale)) + zero_point, qmin, qmax)` where the float → int32
+/// conversion of an out-of-range or NaN value gives `i32::MIN` (`cvttss2si`, see
+/// [`f32_to_i32_x86`]), so a huge positive input quantizes to `qmin`, and the zero point is
+/// added with wrapping.
+#[inline]
+pub fn quantize_f32_x86(x: f32, scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> i32 {
+    f32_to_i32_x86(round_f32(x / scale)).wrapping_add(zero_point).clamp(qmin, qmax)
+}
+
+#[cfg(test)]
+mod tests_i16elt {
+    use super::*;
+
+    #[test]
+    fn checked_log2_accepts_near_powers_of_two() {
+        assert_eq!(checked_log2(1.0), Some(0));
+        assert_eq!(checked_log2(0.5), Some(-1));
+        assert_eq!(checked_log2(2f32.powi(-15)), Some(-15));
+        assert_eq!(checked_log2(8.0), Some(3));
+        // 2^-15·1.0005: log2 is −15 + 0.00072, within 1e-3.
+        assert_eq!(checked_log2(2f32.powi(-15) * 1.0005), Some(-15));
+        // 1.5 and 0.3 are not.
+        assert_eq!(checked_log2(1.5), None);
+        assert_eq!(checked_log2(0.3), None);
+        assert_eq!(checked_log2(2f32.powi(-15) * 1.002), None);
+    }
+
+    #[test]
+    fn quantize_f32_x86_wraps_out_of_range() {
+        // In range: roundf half away, + zp, clamp.
+        assert_eq!(quantize_f32_x86(0.25, 0.5, 0, -32768, 32767), 1);
+        assert_eq!(quantize_f32_x86(-0.25, 0.5, 3, -32768, 32767), 2);
+        assert_eq!(quantize_f32_x86(1e5, 1.0, 0, -32768, 32767), 32767);
+        // 5e8 / 1e-5 overflows int32: INT32_MIN → the type's minimum, for either sign.
+        assert_eq!(quantize_f32_x86(5e8, 1e-5, 0, -32768, 32767), -32768);
+        assert_eq!(quantize_f32_x86(-5e8, 1e-5, 0, -32768, 32767), -32768);
+        assert_eq!(quantize_f32_x86(5e8, 1e-5, 200, 0, 255), 0);
+        assert_eq!(quantize_f32_x86(f32::NAN, 1.0, 0, -128, 127), -128);
+    }
+}
