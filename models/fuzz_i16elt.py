@@ -16,7 +16,7 @@ in QuantizeMultiplierSmallerThanOneExp) and int16 power-of-two-scale ADDs with b
 int16 tensors as bytes and leaves half of the output uninitialized; see src/ops/reduce.rs).
 
     /work/venv/bin/python models/fuzz_i16elt.py [--seed S] [--n N] [--ops ADD,SUB] [--types int16,uint8]
-        [--keep DIR]
+        [--keep DIR] [--zp16 P]
 
 Needs target/release/qlite (cargo build --release).
 """
@@ -55,7 +55,7 @@ class T:
         self.data = None if data is None else np.asarray(data, dtype=np.dtype(dtype)).reshape(self.shape)
 
 
-def single_op(op_name, inputs, outputs, **opts):
+def single_op(op_name, inputs, outputs, no_options=False, **opts):
     tensors, buffers, in_idx, out_idx, graph_in = [], [s.BufferT()], [], [], []
 
     def add(t):
@@ -85,7 +85,7 @@ def single_op(op_name, inputs, outputs, **opts):
     code.builtinCode, code.deprecatedBuiltinCode, code.version = c, min(c, 127), 1
     op = s.OperatorT()
     op.opcodeIndex, op.inputs, op.outputs = 0, in_idx, out_idx
-    if OPTS[op_name]:
+    if OPTS[op_name] and not no_options:
         o = getattr(s, OPTS[op_name] + "T")()
         for k, v in opts.items():
             assert hasattr(o, k), (OPTS[op_name], k)
@@ -107,11 +107,15 @@ def f32(x):
     return float(np.float32(x))
 
 
+ZP16_P = 0.0  # probability of a nonzero int16 zero point (--zp16), which TFLite mostly refuses
+
+
 def rand_q(rng, dtype, pot_p=0.0):
     if dtype == "int16":
+        zp = int(rng.integers(-5, 6)) if rng.random() < ZP16_P else 0
         if rng.random() < pot_p:
-            return (f32(2.0 ** int(rng.integers(-16, -6))), 0)
-        return (f32(10 ** rng.uniform(-5.5, -1)), 0)
+            return (f32(2.0 ** int(rng.integers(-16, -6))), zp)
+        return (f32(10 ** rng.uniform(-5.5, -1)), zp)
     if dtype == "uint8":
         return (f32(10 ** rng.uniform(-3, 0.5)), int(rng.integers(0, 256)))
     if dtype == "int8":
@@ -123,7 +127,7 @@ def near(rng, q, dtype, spread=1.5):
     """A quantization near q (output scales in the inputs' ballpark)."""
     sc = f32(q[0] * 10 ** rng.uniform(-spread, spread))
     if dtype == "int16":
-        return (sc, 0)
+        return (sc, int(rng.integers(-5, 6)) if rng.random() < ZP16_P else 0)
     return (sc, int(rng.integers(0, 256)) if dtype == "uint8" else int(rng.integers(-128, 128)))
 
 
@@ -209,7 +213,10 @@ def gen_binary(rng, op, dt):
     const = rng.random() < 0.2
     bdata = rand_data(rng, dt, sb)
     ins.append(T("b", dt, sb, data=bdata if const else None, q=q2))
-    m = single_op(op, ins, [T("out", out_dt, so, q=qo)], **opts)
+    no_options = bool(op in ("ADD", "SUB") and rng.random() < 0.05)
+    if no_options:
+        opts = {}  # TFLite's parser then leaves zero-initialized params (no activation, no POT)
+    m = single_op(op, ins, [T("out", out_dt, so, q=qo)], no_options=no_options, **opts)
     skip = None
     if op == "ADD":
         ls = 15 if dt == "int16" else 20
@@ -401,7 +408,11 @@ def main():
     ap.add_argument("--ops", default=",".join(GENS))
     ap.add_argument("--types", default="int16,uint8")
     ap.add_argument("--keep", default=None)
+    ap.add_argument("--zp16", type=float, default=0.0,
+                    help="probability of a nonzero int16 zero point per tensor (refusal agreement)")
     a = ap.parse_args()
+    global ZP16_P
+    ZP16_P = a.zp16
     work = tempfile.mkdtemp(prefix="fuzz_i16elt_")
     total_fail = 0
     for dt in a.types.split(","):

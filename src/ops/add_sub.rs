@@ -44,7 +44,8 @@
 //!   out = clamp(sat16(RDBPOT16(q1, −e1) ± RDBPOT16(q2, −e2))) (`reference_ops::Add(int16)`,
 //!   `Sub16` / `BroadcastSub16POTSlow`). TFLite's power-of-two ADD has no broadcasting
 //!   (`MatchingElementsSize` aborts on different shapes): qlite refuses such a model. SUB
-//!   broadcasts. A missing SubOptions table means the general path (sub.cc: `!params`).
+//!   broadcasts. A missing options table means the general path (TFLite's parser leaves its
+//!   zero-initialized params, `pot_scale_int16 = false`, when the table is absent).
 //!
 //! The x86-64 negative-exponent behaviour of SUB described above applies to uint8 and int16 too
 //! (measured: random configurations with output multipliers > 1 match).
@@ -348,9 +349,9 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
                 if (zp1, zp2, zpo) != (0, 0, 0) {
                     return Err(ctx.err("int16 zero points must be 0"));
                 }
+                // A missing options table leaves TFLite's zero-initialized params: false.
                 let pot_option = match op {
-                    Op::Add => ctx.options::<tflite::AddOptions>().is_none_or(|o| o.pot_scale_int16()),
-                    // sub.cc: missing options mean the general path.
+                    Op::Add => ctx.options::<tflite::AddOptions>().is_some_and(|o| o.pot_scale_int16()),
                     Op::Sub => ctx.options::<tflite::SubOptions>().is_some_and(|o| o.pot_scale_int16()),
                 };
                 let logs = (arith::checked_log2(s1), arith::checked_log2(s2), arith::checked_log2(so));
