@@ -146,8 +146,8 @@ impl QuantParams {
         let (act_min, act_max) =
             arith::activation_range_quantized_checked(act, s_out, zp_out, qmin, qmax).map_err(|e| e.to_string())?;
         Ok(QuantParams {
-            input1_offset: -zp1,
-            input2_offset: -zp2,
+            input1_offset: zp1.wrapping_neg(),
+            input2_offset: zp2.wrapping_neg(),
             output_offset: zp_out,
             left_shift,
             input1_multiplier,
@@ -165,12 +165,12 @@ impl QuantParams {
     #[inline(always)]
     fn raw<const SUB: bool>(&self, x: i32, y: i32) -> i32 {
         let a = arith::mbqm_smaller_than_one(
-            (x + self.input1_offset).wrapping_mul(1 << self.left_shift),
+            x.wrapping_add(self.input1_offset).wrapping_mul(1 << self.left_shift),
             self.input1_multiplier,
             self.input1_shift,
         );
         let b = arith::mbqm_smaller_than_one(
-            (y + self.input2_offset).wrapping_mul(1 << self.left_shift),
+            y.wrapping_add(self.input2_offset).wrapping_mul(1 << self.left_shift),
             self.input2_multiplier,
             self.input2_shift,
         );

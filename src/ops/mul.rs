@@ -80,8 +80,8 @@ impl QuantParams {
         let (act_min, act_max) =
             arith::activation_range_quantized_checked(act, s_out, zp_out, qmin, qmax).map_err(|e| e.to_string())?;
         Ok(QuantParams {
-            input1_offset: -zp1,
-            input2_offset: -zp2,
+            input1_offset: zp1.wrapping_neg(),
+            input2_offset: zp2.wrapping_neg(),
             output_offset: zp_out,
             output_multiplier,
             output_shift,
@@ -99,7 +99,7 @@ impl QuantParams {
     /// One element of any 8/16-bit type, giving the clamped output value.
     #[inline(always)]
     pub fn eval_i32(&self, x: i32, y: i32) -> i32 {
-        let prod = (x + self.input1_offset).wrapping_mul(y + self.input2_offset);
+        let prod = x.wrapping_add(self.input1_offset).wrapping_mul(y.wrapping_add(self.input2_offset));
         let v = self.output_offset.wrapping_add(arith::mbqm(prod, self.output_multiplier, self.output_shift));
         v.clamp(self.act_min, self.act_max)
     }
@@ -123,9 +123,9 @@ impl Int16ToInt8 {
     #[inline(always)]
     pub fn eval(&self, x: i16, y: i16) -> i32 {
         let r = i32::from(arith::rdbpot16(arith::srdhm16(x, y), 8));
-        let hi = (self.act_max - self.output_offset) as i16 as i32;
-        let lo = (self.act_min - self.output_offset) as i16 as i32;
-        self.output_offset + r.min(hi).max(lo)
+        let hi = self.act_max.wrapping_sub(self.output_offset) as i16 as i32;
+        let lo = self.act_min.wrapping_sub(self.output_offset) as i16 as i32;
+        self.output_offset.wrapping_add(r.min(hi).max(lo))
     }
 }
 
