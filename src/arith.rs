@@ -765,6 +765,19 @@ pub fn quantize_f32_x86(x: f32, scale: f32, zero_point: i32, qmin: i32, qmax: i3
     f32_to_i32_x86(round_f32(x / scale)).wrapping_add(zero_point).clamp(qmin, qmax)
 }
 
+/// The integer range of a fused activation on an unquantized integer output
+/// (`CalculateActivationRange<T>`): RELU `[0, max]`, RELU6 `[0, 6]`, RELU_N1_TO_1 `[−1, 1]`,
+/// otherwise the type's `[min, max]`.
+pub fn activation_range_int(act: crate::tflite::ActivationFunctionType, min: i32, max: i32) -> (i32, i32) {
+    use crate::tflite::ActivationFunctionType as A;
+    match act {
+        A::RELU => (0, max),
+        A::RELU6 => (0, 6),
+        A::RELU_N1_TO_1 => (-1, 1),
+        _ => (min, max),
+    }
+}
+
 #[cfg(test)]
 mod tests_i16elt {
     use super::*;
@@ -781,6 +794,15 @@ mod tests_i16elt {
         assert_eq!(checked_log2(1.5), None);
         assert_eq!(checked_log2(0.3), None);
         assert_eq!(checked_log2(2f32.powi(-15) * 1.002), None);
+    }
+
+    #[test]
+    fn integer_activation_ranges() {
+        use crate::tflite::ActivationFunctionType as A;
+        assert_eq!(activation_range_int(A::NONE, -32768, 32767), (-32768, 32767));
+        assert_eq!(activation_range_int(A::RELU, -32768, 32767), (0, 32767));
+        assert_eq!(activation_range_int(A::RELU6, -32768, 32767), (0, 6));
+        assert_eq!(activation_range_int(A::RELU_N1_TO_1, -32768, 32767), (-1, 1));
     }
 
     #[test]

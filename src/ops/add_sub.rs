@@ -49,7 +49,10 @@
 //!
 //! The x86-64 negative-exponent behaviour of SUB described above applies to uint8 and int16 too
 //! (measured: random configurations with output multipliers > 1 match).
-//! Unquantized int16 ADD/SUB are not supported.
+//! Unquantized int16 ADD (all three tensors without quantization; add.cc's `EvalAdd`):
+//! `clamp(wrap16(a + b))` with `CalculateActivationRange<int16_t>` (RELU [0, 32767], RELU6
+//! [0, 6], RELU_N1_TO_1 [−1, 1]). Unquantized int16 SUB is refused (TFLite runs its quantized
+//! path with scale 0).
 //!
 //! float32 (`reference_ops::Add`, `SubWithActivation`, `BroadcastAdd6DSlow`, `BroadcastSubSlow`):
 //! out = min(max(a ± b, lo), hi) with (lo, hi) = the activation's range, [−FLT_MAX, FLT_MAX] for
@@ -332,6 +335,20 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
         return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
+    let unquantized = |k: usize| ctx.input(k).map(|t| t.quantization.is_none());
+    if op == Op::Add
+        && to == DType::Int16
+        && ctx.output(0)?.quantization.is_none()
+        && unquantized(0)?
+        && unquantized(1)?
+    {
+        // add.cc's EvalAdd: BroadcastAdd6DSlow<int16_t, true>, the sum converted to int16
+        // (wrapping) before the activation clamp.
+        let (lo, hi) = arith::activation_range_int(act, -32768, 32767);
+        return Ok(Box::new(BinaryKernel::new(plan, move |x: i16, y: i16| {
+            i32::from(x.wrapping_add(y)).clamp(lo, hi) as i16
+        })));
+    }
     match to {
         DType::Int8 | DType::UInt8 | DType::Int16 => {
             let (s1, zp1) = per_tensor(ctx, ctx.input_quant(0)?, "input 1")?;

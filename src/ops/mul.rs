@@ -10,6 +10,9 @@
 //! Mul<int16_t>`, zero points must be 0 — TFLite checks that at invoke, qlite at prepare): the same
 //! formula, clamped to the type's range. `(q1 − zp1)·(q2 − zp2)` fits int32 for every int16 input.
 //!
+//! Unquantized int16 output (mul.cc's `EvalMul`, whatever the inputs' quantization):
+//! `clamp(wrap16(a · b))` with `CalculateActivationRange<int16_t>`.
+//!
 //! int16 × int16 → int8 or uint8 (the LSTM overloads `reference_integer_ops::Mul(int16 → int8)` and
 //! `reference_ops::Mul(int16 → uint8)`): the scales are not used; with Q0.15 inputs,
 //! `r = RDBPOT16(SRDHM16(q1, q2), 8)`, `out = zp_out + clamp(r, act_min − zp_out, act_max − zp_out)`.
@@ -144,12 +147,25 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
+    if to == DType::Int16 && !mixed && ctx.output(0)?.quantization.is_none() {
+        // mul.cc's EvalMul on an unquantized int16 output: the product converted to int16
+        // (wrapping) before the activation clamp.
+        let (lo, hi) = arith::activation_range_int(act, -32768, 32767);
+        return Ok(Box::new(BinaryKernel::new(plan, move |x: i16, y: i16| {
+            i32::from(x.wrapping_mul(y)).clamp(lo, hi) as i16
+        })));
+    }
     if mixed {
         // TFLite runs these element-wise only (no broadcasting variant).
         if !plan.is_elementwise() {
             return Err(ctx.err("int16 × int16 → 8-bit MUL does not broadcast in TFLite"));
         }
-        let (so, zpo) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+        // An unquantized output has TFLite's default params (scale 0, zero point 0): only
+        // activation NONE then passes CalculateActivationRangeQuantized.
+        let (so, zpo) = match ctx.output(0)?.quantization {
+            None => (0.0, 0),
+            Some(_) => per_tensor(ctx, ctx.output_quant(0)?, "output")?,
+        };
         let (qmin, qmax) = if to == DType::Int8 { (-128, 127) } else { (0, 255) };
         let (act_min, act_max) =
             arith::activation_range_quantized_checked(act, so, zpo, qmin, qmax).map_err(|e| ctx.err(e.to_string()))?;
