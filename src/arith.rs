@@ -938,14 +938,15 @@ pub const SIGMOID_TABLE_U16: [u16; 256] = [
 ];
 
 /// TFLite `CheckedLog2` (`quantization_util.cc`): `l = logf(x)·(1/logf(2))` in float32;
-/// returns (|l − roundf(l)| < 1e-3, int(roundf(l))) — whether x is (nearly) a power of two, and
-/// its exponent. The conversion of a non-finite l is x86's (`i32::MIN`).
+/// returns (|l − roundf(l)| < 1e-3f, int(roundf(l))) — whether x is (nearly, about 0.07%) a power
+/// of two, and its exponent; x ≤ 0 is never one. The conversion of a non-finite l is x86's
+/// (`i32::MIN`).
 pub fn checked_log2(x: f32) -> (bool, i32) {
     let inv_ln2 = 1.0f32 / crate::libm::logf(2.0);
     let x_log2 = crate::libm::logf(x) * inv_ln2;
     let rounded = round_f32(x_log2);
     let frac = x_log2 - rounded;
-    ((frac.abs() as f64) < 1e-3, f32_to_i32_x86(rounded))
+    (x > 0.0 && frac.abs() < 1e-3f32, f32_to_i32_x86(rounded))
 }
 
 /// `(input_multiplier, input_left_shift)` of TFLite's int16 LOGISTIC (`tanh = false`) or TANH
@@ -1202,5 +1203,69 @@ mod tests_int16_activations {
         // Output clamping and rs = 0 (x86 shift count wrap) do not panic.
         assert_eq!(softmax_int16_output(-5, 100, 3), 0);
         assert_eq!(softmax_int16_output(1, 1, 0), 0);
+    }
+}
+
+/// TFLite's reference `AffineQuantize` (QUANTIZE float → int8/uint8/int16) as its x86-64 build
+/// computes it: `clamp(int32(roundf(x / scale)) + zero_point, qmin, qmax)` where the float → int32
+/// conversion of an out-of-range or NaN value gives `i32::MIN` (`cvttss2si`, see
+/// [`f32_to_i32_x86`]), so a huge positive input quantizes to `qmin`, and the zero point is
+/// added with wrapping.
+#[inline]
+pub fn quantize_f32_x86(x: f32, scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> i32 {
+    f32_to_i32_x86(round_f32(x / scale)).wrapping_add(zero_point).clamp(qmin, qmax)
+}
+
+/// The integer range of a fused activation on an unquantized integer output
+/// (`CalculateActivationRange<T>`): RELU `[0, max]`, RELU6 `[0, 6]`, RELU_N1_TO_1 `[−1, 1]`,
+/// otherwise the type's `[min, max]`.
+pub fn activation_range_int(act: crate::tflite::ActivationFunctionType, min: i32, max: i32) -> (i32, i32) {
+    use crate::tflite::ActivationFunctionType as A;
+    match act {
+        A::RELU => (0, max),
+        A::RELU6 => (0, 6),
+        A::RELU_N1_TO_1 => (-1, 1),
+        _ => (min, max),
+    }
+}
+
+#[cfg(test)]
+mod tests_i16elt {
+    use super::*;
+
+    #[test]
+    fn checked_log2_accepts_near_powers_of_two() {
+        assert_eq!(checked_log2(1.0), (true, 0));
+        assert_eq!(checked_log2(0.5), (true, -1));
+        assert_eq!(checked_log2(2f32.powi(-15)), (true, -15));
+        assert_eq!(checked_log2(8.0), (true, 3));
+        // 2^-15·1.0005: log2 is −15 + 0.00072, within 1e-3.
+        assert_eq!(checked_log2(2f32.powi(-15) * 1.0005), (true, -15));
+        // 1.5 and 0.3 are not.
+        assert!(!checked_log2(1.5).0);
+        assert!(!checked_log2(0.3).0);
+        assert!(!checked_log2(2f32.powi(-15) * 1.002).0);
+    }
+
+    #[test]
+    fn integer_activation_ranges() {
+        use crate::tflite::ActivationFunctionType as A;
+        assert_eq!(activation_range_int(A::NONE, -32768, 32767), (-32768, 32767));
+        assert_eq!(activation_range_int(A::RELU, -32768, 32767), (0, 32767));
+        assert_eq!(activation_range_int(A::RELU6, -32768, 32767), (0, 6));
+        assert_eq!(activation_range_int(A::RELU_N1_TO_1, -32768, 32767), (-1, 1));
+    }
+
+    #[test]
+    fn quantize_f32_x86_wraps_out_of_range() {
+        // In range: roundf half away, + zp, clamp.
+        assert_eq!(quantize_f32_x86(0.25, 0.5, 0, -32768, 32767), 1);
+        assert_eq!(quantize_f32_x86(-0.25, 0.5, 3, -32768, 32767), 2);
+        assert_eq!(quantize_f32_x86(1e5, 1.0, 0, -32768, 32767), 32767);
+        // 5e8 / 1e-5 overflows int32: INT32_MIN → the type's minimum, for either sign.
+        assert_eq!(quantize_f32_x86(5e8, 1e-5, 0, -32768, 32767), -32768);
+        assert_eq!(quantize_f32_x86(-5e8, 1e-5, 0, -32768, 32767), -32768);
+        assert_eq!(quantize_f32_x86(5e8, 1e-5, 200, 0, 255), 0);
+        assert_eq!(quantize_f32_x86(f32::NAN, 1.0, 0, -128, 127), -128);
     }
 }

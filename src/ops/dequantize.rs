@@ -1,6 +1,7 @@
 //! DEQUANTIZE: int8/uint8/int16 → float32 as `float(double(scale) · (q − zp))` (TFLite
-//! reference), and float16 → float32 (exact). Constant inputs (float16 weights) are folded at
-//! prepare time, so they are converted once, not per invoke.
+//! reference; int16 needs zero point 0, as in dequantize.cc), and float16 → float32 (exact).
+//! Constant inputs (float16 weights) are folded at prepare time, so they are converted once, not
+//! per invoke.
 
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::dtype::DType;
@@ -67,6 +68,10 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Ok(Box::new(FromHalf));
     }
     let (scale, zero_point) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+    if ti == DType::Int16 && zero_point != 0 {
+        // dequantize.cc's Prepare.
+        return Err(ctx.err("int16 input needs zero point 0"));
+    }
     Ok(match ti {
         DType::Int8 => Box::new(FromInt::<i8> { scale, zero_point, _i: Default::default() }),
         DType::UInt8 => Box::new(FromInt::<u8> { scale, zero_point, _i: Default::default() }),

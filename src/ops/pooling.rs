@@ -1,14 +1,17 @@
-//! AVERAGE_POOL_2D and MAX_POOL_2D on NHWC tensors (int8 and float32).
+//! AVERAGE_POOL_2D and MAX_POOL_2D on NHWC tensors (int8, uint8, int16 and float32).
 //!
 //! Geometry (`kernels/padding.h`, see [`super::padding`]): output `[N, out_h, out_w, C]`, window
 //! origin `o·stride − pad_before`, clipped to the input; only in-bounds cells count.
 //!
-//! int8 (`reference_integer_ops::AveragePool` / `MaxPool`): no requantization — the output reuses
+//! int8, int16 (`reference_integer_ops::AveragePool` / `MaxPool`) and uint8 (`reference_ops::
+//! AveragePool` / `MaxPool` on uint8), all with the same formula and the type's range; TFLite
+//! checks no zero point for int16 pooling (measured). No requantization — the output reuses
 //! the input's raw values (TFLite only DCHECKs that the scales and zero points agree, so a model
 //! whose output quantization differs is still computed this way). The fused activation range is
 //! computed from the output's quantization.
 //! - average: `clamp(rounded_average(Σ q, n))`, n = number of in-bounds cells, rounding half away
-//!   from zero ([`arith::rounded_average`]);
+//!   from zero ([`arith::rounded_average`]; TFLite sums in int32, which int16 inputs could
+//!   overflow only with windows of more than 65536 cells);
 //! - max: `clamp(max q)`.
 //!
 //! float32 (`reference_ops::AveragePool` / `MaxPool`): the sum runs over the window in (y, x)
@@ -74,32 +77,55 @@ impl Geometry {
     }
 }
 
-struct Int8Pool {
+/// The integer element types of the quantized kernels (int8, uint8, int16).
+trait QInt: super::Element + Copy {
+    fn to_i32(self) -> i32;
+    fn from_i32(v: i32) -> Self;
+}
+
+macro_rules! qint {
+    ($($t:ty),*) => {$(
+        impl QInt for $t {
+            #[inline(always)]
+            fn to_i32(self) -> i32 {
+                self as i32
+            }
+            #[inline(always)]
+            fn from_i32(v: i32) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+qint!(i8, u8, i16);
+
+struct IntPool<T> {
     kind: Kind,
     g: Geometry,
     act_min: i32,
     act_max: i32,
+    _t: std::marker::PhantomData<T>,
 }
 
-impl Kernel for Int8Pool {
+impl<T: QInt> Kernel for IntPool<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
+        let x = inputs.get::<T>(0)?;
+        let out = outputs.get::<T>(0)?;
         let (lo, hi, kind) = (self.act_min, self.act_max, self.kind);
         self.g.for_each(|o, window| {
             let v = match kind {
                 Kind::Average => {
                     let (mut sum, mut n) = (0i64, 0i64);
                     for i in window {
-                        sum += x[i] as i64;
+                        sum += x[i].to_i32() as i64;
                         n += 1;
                     }
                     // n ≥ 1: prepare's geometry puts at least one input cell in every window.
                     arith::rounded_average(sum, n.max(1)).clamp(lo as i64, hi as i64) as i32
                 }
-                Kind::Max => window.fold(i8::MIN as i32, |m, i| m.max(x[i] as i32)).clamp(lo, hi),
+                Kind::Max => window.fold(i32::MIN, |m, i| m.max(x[i].to_i32())).clamp(lo, hi),
             };
-            out[o] = v as i8;
+            out[o] = T::from_i32(v);
         });
         Ok(())
     }
@@ -189,15 +215,24 @@ fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
     }
     let (ti, to) = (ctx.input_dtype(0)?, ctx.output_dtype(0)?);
     match (ti, to) {
-        (DType::Int8, DType::Int8) => {
+        (DType::Int8, DType::Int8) | (DType::UInt8, DType::UInt8) | (DType::Int16, DType::Int16) => {
+            let (qmin, qmax) = match ti {
+                DType::Int8 => (-128, 127),
+                DType::UInt8 => (0, 255),
+                _ => (-32768, 32767),
+            };
             // Without a fused activation the quantization is not used at all.
             let (act_min, act_max) = if act == tflite::ActivationFunctionType::NONE {
-                (-128, 127)
+                (qmin, qmax)
             } else {
                 let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-                arith::activation_range_quantized(act, s_out, zp_out, -128, 127)
+                arith::activation_range_quantized(act, s_out, zp_out, qmin, qmax)
             };
-            Ok(Box::new(Int8Pool { kind, g, act_min, act_max }))
+            Ok(match ti {
+                DType::Int8 => Box::new(IntPool::<i8> { kind, g, act_min, act_max, _t: Default::default() }),
+                DType::UInt8 => Box::new(IntPool::<u8> { kind, g, act_min, act_max, _t: Default::default() }),
+                _ => Box::new(IntPool::<i16> { kind, g, act_min, act_max, _t: Default::default() }),
+            })
         }
         (DType::Float32, DType::Float32) => {
             let (act_min, act_max) = arith::activation_range_f32(act);
@@ -243,14 +278,15 @@ mod tests {
         }
     }
 
-    fn run_i8(k: &mut Int8Pool, x: &[i8], n: usize) -> Vec<i8> {
+    fn run_i8(k: &mut IntPool<i8>, x: &[i8], n: usize) -> Vec<i8> {
         let out = run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
     }
 
     #[test]
     fn int8_average_counts_only_valid_cells_and_rounds_half_away() {
-        let mut k = Int8Pool { kind: Kind::Average, g: same_3x3(), act_min: -128, act_max: 127 };
+        let mut k =
+            IntPool::<i8> { kind: Kind::Average, g: same_3x3(), act_min: -128, act_max: 127, _t: Default::default() };
         // Window {0,1,3,4}: 1+2+3+4 = 10 → 2.5 → 3. Window {2,5}: 3 + (−6) = −3 → −1.5 → −2.
         // Window {6,7}: −7 + 0 = −7 → −3.5 → −4. Window {8}: 127.
         let x: [i8; 9] = [1, 2, 3, 3, 4, -6, -7, 0, 127];
@@ -263,7 +299,8 @@ mod tests {
 
     #[test]
     fn int8_max_and_clamp() {
-        let mut k = Int8Pool { kind: Kind::Max, g: same_3x3(), act_min: -128, act_max: 127 };
+        let mut k =
+            IntPool::<i8> { kind: Kind::Max, g: same_3x3(), act_min: -128, act_max: 127, _t: Default::default() };
         let x: [i8; 9] = [-128, -128, -5, -128, -100, -6, 7, 8, -128];
         assert_eq!(run_i8(&mut k, &x, 4), vec![-100, -5, 8, -128]);
         k.act_min = -10;
@@ -282,5 +319,24 @@ mod tests {
         let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
         // NaN never wins a max: the window {8} keeps f32::MIN, clamped to 0.
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[4.5, 3.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn int16_and_uint8_pools() {
+        let g = same_3x3();
+        let mut k = IntPool::<i16> { kind: Kind::Average, g, act_min: -32768, act_max: 32767, _t: Default::default() };
+        // {32767, 32767, 32766, 32766} → 32766.5 → 32767; {−32768, −3} → −16385.5 → −16386;
+        // {1, 2} → 1.5 → 2; {−32768} stays.
+        let x: [i16; 9] = [32767, 32767, -32768, 32766, 32766, -3, 1, 2, -32768];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, -16386, 2, -32768]);
+        let mut k = IntPool::<i16> { kind: Kind::Max, g, act_min: -100, act_max: 32767, _t: Default::default() };
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, -3, 2, -100]);
+        let mut k = IntPool::<u8> { kind: Kind::Average, g, act_min: 0, act_max: 200, _t: Default::default() };
+        // {255, 255, 0, 1} → 127.75 → 128; {7, 8} → 7.5 → 8; {250, 251} → 250.5 → 200 (clamp); {0}.
+        let x: [u8; 9] = [255, 255, 7, 0, 1, 8, 250, 251, 0];
+        let out = run_kernel(&mut k, &[&x], &[4]).unwrap();
+        assert_eq!(out[0], vec![128, 8, 200, 0]);
     }
 }

@@ -2,7 +2,12 @@
 //!
 //! float → q (TFLite reference `AffineQuantize`): `clamp((int32)roundf(x / scale) + zp)`, the
 //! division in float32, rounding half away from zero.
+//! The float → int32 conversion is x86-64's (`cvttss2si`): an out-of-range quotient (or NaN)
+//! becomes INT32_MIN, so a huge input of either sign quantizes to the type's minimum
+//! ([`arith::quantize_f32_x86`]; TFLite's x86-64 build, measured with float → int16).
 //! q → q (`Requantize`): `clamp(MBQM(q − zp_in, QM(double(s_in) / double(s_out))) + zp_out)`.
+//! Pairs: int8/uint8 → int8/uint8, int16 → int8/int16 (int16 → int16 needs zero points 0, as
+//! in quantize.cc), and int8 → int16 (which the pinned TFLite also runs).
 
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
@@ -46,7 +51,7 @@ impl<O: QInt> Kernel for FromFloat<O> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<O>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
-            *o = O::from_i32(arith::quantize_f32(v, self.scale, self.zero_point, O::MIN, O::MAX));
+            *o = O::from_i32(arith::quantize_f32_x86(v, self.scale, self.zero_point, O::MIN, O::MAX));
         }
         Ok(())
     }
@@ -93,6 +98,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Ok(k);
     }
     let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+    if ti == DType::Int16 && to == DType::Int16 && (zp_in, zp_out) != (0, 0) {
+        return Err(ctx.err("int16 → int16 requantization needs zero points 0"));
+    }
     let (m, s) = arith::quantize_multiplier(s_in as f64 / s_out as f64);
     Ok(match (ti, to) {
         (DType::Int8, DType::Int8) => requantize::<i8, i8>(m, s, zp_in, zp_out),

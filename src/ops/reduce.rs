@@ -1,4 +1,5 @@
-//! MEAN, SUM, REDUCE_MAX, REDUCE_MIN over any set of axes (int8 and float32), `keep_dims` or not.
+//! MEAN, SUM, REDUCE_MAX, REDUCE_MIN over any set of axes (int8 and float32; MEAN and SUM also
+//! uint8 and int16), `keep_dims` or not.
 //!
 //! The axes input must be a constant int32 tensor; negative axes count from the end and
 //! duplicates are ignored (`ResolveAxis`). Output shape: the input's with reduced dimensions set
@@ -20,6 +21,14 @@
 //!   stored: `out = i8::from_ne_bytes([clamp(MBQM(Σ u8(q) − zp_in·n, M, s) + zp_out, 0, 255)])`.
 //!   Measured: [100, 100, 100] with scales 1 and zero points 0 sums to −1 (255), [1, 2, 3]
 //!   with zp_in 3 gives 0, not −3. qlite reproduces this, as the oracle is BUILTIN_REF.
+//! - uint8 and int16 MEAN, uint8 SUM: the int8 formula clamped to the type's range (int16 needs
+//!   zero points 0, as reduce.cc checks).
+//! - **TFLite quirk, int16 SUM** (the converter emits it for `tf.reduce_sum` in 16x8 mode): the
+//!   pinned reference SUM reads int16 tensors as bytes too: element i is byte i of the input
+//!   buffer (so only the first half of the bytes is read), the uint8 formula above is applied
+//!   and the result bytes are written to the first `out_len` bytes of the output. The rest of the
+//!   output is never written by TFLite (stale arena contents, seen to vary between runs); qlite
+//!   writes zeros there. So only the low half of such an output is comparable.
 //! - float32 MEAN (`reference_ops::Mean<float, float>`): `Σ x` from 0.0, then `/ float(n)`.
 //! - SUM / REDUCE_MAX / REDUCE_MIN otherwise (`EvalType` → `ReduceGeneric`): outputs start at
 //!   0, the lowest or the highest value, then `acc + x`, `x > acc ? x : acc`, `x < acc ? x : acc`.
@@ -118,10 +127,78 @@ impl Plan {
     }
 }
 
-struct Int8MeanSum {
+/// The integer element types of quantized MEAN / SUM (int8, uint8, int16).
+trait QInt: Element + Copy {
+    const MIN: i32;
+    const MAX: i32;
+    fn to_i32(self) -> i32;
+    fn from_i32(v: i32) -> Self;
+}
+
+macro_rules! qint {
+    ($($t:ty),*) => {$(
+        impl QInt for $t {
+            const MIN: i32 = <$t>::MIN as i32;
+            const MAX: i32 = <$t>::MAX as i32;
+            #[inline(always)]
+            fn to_i32(self) -> i32 {
+                self as i32
+            }
+            #[inline(always)]
+            fn from_i32(v: i32) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+qint!(i8, u8, i16);
+
+struct IntMeanSum<T> {
     plan: Plan,
-    /// TFLite's int8 SUM quirk: read and write the bytes as uint8.
+    /// TFLite's int8 SUM quirk: read and write the bytes as uint8 (only for `T = i8`).
     as_uint8: bool,
+    acc: Vec<i32>,
+    zp_in: i32,
+    zp_out: i32,
+    multiplier: i32,
+    shift: i32,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<T: QInt> Kernel for IntMeanSum<T> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<T>(0)?;
+        let out = outputs.get::<T>(0)?;
+        self.acc.iter_mut().for_each(|a| *a = 0);
+        if self.plan.in_len == 0 {
+            out.iter_mut().for_each(|o| *o = T::from_i32(0));
+            return Ok(());
+        }
+        let acc = &mut self.acc;
+        if self.as_uint8 {
+            self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(x[i].to_i32() as u8 as i32));
+        } else {
+            self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(x[i].to_i32()));
+        }
+        let zp_n = self.zp_in as i64 * self.plan.n as i64;
+        let (lo, hi) = if self.as_uint8 { (0, 255) } else { (T::MIN, T::MAX) };
+        for (o, &a) in out.iter_mut().zip(acc.iter()) {
+            let shifted = (a as i64 - zp_n) as i32;
+            let v = arith::mbqm(shifted, self.multiplier, self.shift).wrapping_add(self.zp_out);
+            let v = v.clamp(lo, hi);
+            *o = T::from_i32(if self.as_uint8 { v as u8 as i8 as i32 } else { v });
+        }
+        Ok(())
+    }
+}
+
+/// int16 SUM as the pinned TFLite computes it (see the module doc): the reference SUM runs
+/// `QuantizedMeanOrSum<uint8_t>` on the tensors' bytes, so element `i` is byte `i` of the input
+/// buffer (the first half of the bytes), and the result bytes go to the first `out_len` bytes
+/// of the output; the remaining bytes are left alone by TFLite (0 in a fresh arena, which qlite
+/// writes).
+struct Int16SumBytes {
+    plan: Plan,
     acc: Vec<i32>,
     zp_in: i32,
     zp_out: i32,
@@ -129,27 +206,22 @@ struct Int8MeanSum {
     shift: i32,
 }
 
-impl Kernel for Int8MeanSum {
+impl Kernel for Int16SumBytes {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
-        let out = outputs.get::<i8>(0)?;
+        let x = inputs.bytes(0);
+        let out = outputs.bytes(0);
+        out.iter_mut().for_each(|o| *o = 0);
         self.acc.iter_mut().for_each(|a| *a = 0);
-        if self.plan.in_len == 0 {
-            out.iter_mut().for_each(|o| *o = 0);
+        if self.plan.in_len == 0 || x.len() < self.plan.in_len || out.len() < self.acc.len() {
             return Ok(());
         }
         let acc = &mut self.acc;
-        if self.as_uint8 {
-            self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(x[i] as u8 as i32));
-        } else {
-            self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(x[i] as i32));
-        }
+        self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(i32::from(x[i])));
         let zp_n = self.zp_in as i64 * self.plan.n as i64;
-        let (lo, hi) = if self.as_uint8 { (0, 255) } else { (-128, 127) };
         for (o, &a) in out.iter_mut().zip(acc.iter()) {
             let shifted = (a as i64 - zp_n) as i32;
             let v = arith::mbqm(shifted, self.multiplier, self.shift).wrapping_add(self.zp_out);
-            *o = v.clamp(lo, hi) as u8 as i8;
+            *o = v.clamp(0, 255) as u8;
         }
         Ok(())
     }
@@ -289,14 +361,52 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
         return Err(ctx.err(format!("input is {ti} but output is {to}")));
     }
     Ok(match (ti, op) {
-        (DType::Int8, Op::Mean | Op::Sum) => {
+        (DType::Int8 | DType::UInt8 | DType::Int16, Op::Mean | Op::Sum) => {
             let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
             let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+            if ti == DType::Int16 && (zp_in, zp_out) != (0, 0) {
+                return Err(ctx.err("int16 zero points must be 0"));
+            }
             let (m, s) = arith::quantize_multiplier(s_in as f64 / s_out as f64);
             let (multiplier, shift) =
                 if op == Op::Mean && plan.n > 0 { arith::mean_multiplier(m, s, plan.n as u64) } else { (m, s) };
-            let as_uint8 = op == Op::Sum;
-            Box::new(Int8MeanSum { plan, as_uint8, acc: vec![0; out_len], zp_in, zp_out, multiplier, shift })
+            let as_uint8 = op == Op::Sum && ti == DType::Int8;
+            let acc = vec![0; out_len];
+            if op == Op::Sum && ti == DType::Int16 {
+                return Ok(Box::new(Int16SumBytes { plan, acc, zp_in, zp_out, multiplier, shift }));
+            }
+            match ti {
+                DType::Int8 => Box::new(IntMeanSum::<i8> {
+                    plan,
+                    as_uint8,
+                    acc,
+                    zp_in,
+                    zp_out,
+                    multiplier,
+                    shift,
+                    _t: std::marker::PhantomData,
+                }),
+                DType::UInt8 => Box::new(IntMeanSum::<u8> {
+                    plan,
+                    as_uint8,
+                    acc,
+                    zp_in,
+                    zp_out,
+                    multiplier,
+                    shift,
+                    _t: std::marker::PhantomData,
+                }),
+                _ => Box::new(IntMeanSum::<i16> {
+                    plan,
+                    as_uint8,
+                    acc,
+                    zp_in,
+                    zp_out,
+                    multiplier,
+                    shift,
+                    _t: std::marker::PhantomData,
+                }),
+            }
         }
         (DType::Int8, Op::Max | Op::Min) => {
             // Unquantized int8 compares as scale 0, zero point 0 (TFLite's default params).
@@ -365,12 +475,28 @@ mod tests {
         assert_eq!((shape, p.in_len, p.out_len, p.n, p.all_dims), (vec![], 1, 1, 1, true));
     }
 
-    fn int8_kernel(shape: &[usize], axes: &[usize], s_ratio: f64, zp_in: i32, zp_out: i32, mean: bool) -> Int8MeanSum {
+    fn int8_kernel(
+        shape: &[usize],
+        axes: &[usize],
+        s_ratio: f64,
+        zp_in: i32,
+        zp_out: i32,
+        mean: bool,
+    ) -> IntMeanSum<i8> {
         let (plan, _) = Plan::new(shape, axes, false);
         let (m, s) = arith::quantize_multiplier(s_ratio);
         let (multiplier, shift) = if mean { arith::mean_multiplier(m, s, plan.n as u64) } else { (m, s) };
         let out_len = plan.out_len;
-        Int8MeanSum { plan, as_uint8: !mean, acc: vec![0; out_len], zp_in, zp_out, multiplier, shift }
+        IntMeanSum {
+            plan,
+            as_uint8: !mean,
+            acc: vec![0; out_len],
+            zp_in,
+            zp_out,
+            multiplier,
+            shift,
+            _t: std::marker::PhantomData,
+        }
     }
 
     fn run_i8(k: &mut dyn Kernel, x: &[i8], n: usize) -> Vec<i8> {
@@ -459,5 +585,59 @@ mod tests {
         let x: [f32; 4] = [1.0, 2.0, 4.0, 7.0];
         let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[2.5, 4.5]);
+    }
+
+    #[test]
+    fn int16_mean_and_uint8_sum() {
+        // int16 mean of [32767, 32767, 32766] (scales equal): QM(1) = (2^30, 1); n = 3 → k = 1,
+        // M' = 2^31/3 = 715827882, s' = 0: SRDHM(98300, M') = 32766.66… → 32767.
+        let (plan, _) = Plan::new(&[3], &[0], false);
+        let (m, s) = arith::mean_multiplier(1 << 30, 1, 3);
+        assert_eq!((m, s), (715827882, 0));
+        let mut k = IntMeanSum::<i16> {
+            plan,
+            as_uint8: false,
+            acc: vec![0; 1],
+            zp_in: 0,
+            zp_out: 0,
+            multiplier: m,
+            shift: s,
+            _t: std::marker::PhantomData,
+        };
+        let x: [i16; 3] = [32767, 32767, 32766];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767]);
+        let x: [i16; 3] = [-32768, -32768, -1];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[-21846]); // −21845.67
+        // uint8 SUM with zp_in 10, zp_out 20, equal scales: Σ(q − 10) + 20, clamped to [0, 255].
+        let (plan, _) = Plan::new(&[2, 2], &[1], false);
+        let (m, s) = arith::quantize_multiplier(1.0);
+        let mut k = IntMeanSum::<u8> {
+            plan,
+            as_uint8: false,
+            acc: vec![0; 2],
+            zp_in: 10,
+            zp_out: 20,
+            multiplier: m,
+            shift: s,
+            _t: std::marker::PhantomData,
+        };
+        let out = run_kernel(&mut k, &[&[15, 16, 200, 100]], &[2]).unwrap();
+        assert_eq!(out[0], vec![31, 255]);
+        let out = run_kernel(&mut k, &[&[0, 1, 10, 10]], &[2]).unwrap();
+        assert_eq!(out[0], vec![1, 20]);
+    }
+
+    #[test]
+    fn int16_sum_reads_bytes() {
+        // [2, 2] int16 summed over axis 1 reads the first 4 bytes as uint8 elements [[1, 0], [2, 1]]
+        // (little-endian 1 and 258) and writes bytes [1, 3] then zeros.
+        let (plan, _) = Plan::new(&[2, 2], &[1], false);
+        let (m, s) = arith::quantize_multiplier(1.0);
+        let mut k = Int16SumBytes { plan, acc: vec![0; 2], zp_in: 0, zp_out: 0, multiplier: m, shift: s };
+        let x: [i16; 4] = [1, 258, 7, 9];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        assert_eq!(out[0], vec![1, 3, 0, 0]);
     }
 }
