@@ -861,47 +861,68 @@ pub fn lut_uint8(s_in: f32, zp_in: i32, s_out: f32, zp_out: i32, f: impl Fn(f32)
 /// Number of entries of TFLite's int16 lookup tables: 512 intervals and their end point.
 pub const LUT_INT16_SIZE: usize = 513;
 
-/// TFLite `LUTPopulate<int16_t>` with double arithmetic (`LUTPopulateInt16<double>`, the overload
-/// SOFTMAX's int16 Prepare uses): a 513-entry table of `f` over the int16 input range
-/// [s_in·(−32768 − zp_in), s_in·(32767 − zp_in)] in 512 steps, as int16 on the output range
-/// [s_out·(−32768 − zp_out), s_out·(32767 − zp_out)]. With `inv = 65536 / (out_max − out_min)`,
-/// for i < 512 and x_i = in_min + i·step:
-/// `sample = round(f(x_i)·inv)`, `interp = round((f(x_{i+1})·inv + sample) / 2)`,
-/// `mid = round(f(x_i + step/2)·inv)`, `bias = round((interp − mid) / 2)`,
-/// `lut[i] = clamp(sample − bias, −32768, 32767)`; `lut[512] = clamp(round(f(in_max)·inv))`.
-/// `round` is C's (half away from zero); everything is in double.
-pub fn lut_int16_f64(s_in: f64, zp_in: i32, s_out: f64, zp_out: i32, f: impl Fn(f64) -> f64) -> [i16; LUT_INT16_SIZE] {
-    let input_min = s_in * (-32768i64 - zp_in as i64) as f64;
-    let input_max = s_in * (32767i64 - zp_in as i64) as f64;
-    let output_min = s_out * (-32768i64 - zp_out as i64) as f64;
-    let output_max = s_out * (32767i64 - zp_out as i64) as f64;
-    const NB_STEPS: usize = 512;
-    let step = (input_max - input_min) / NB_STEPS as f64;
-    let half_step = step / 2.0;
-    let inv = 65536.0 / (output_max - output_min);
-    let clamp = |v: f64| -> i16 {
-        // std::min(std::max(v, −32768), 32767) then a conversion of an in-range value
-        // (NaN compares false: max(NaN, lo) = NaN, min(NaN, hi) = NaN → x86 gives −32768).
-        let v = if v < -32768.0 { -32768.0 } else { v };
-        let v = if 32767.0 < v { 32767.0 } else { v };
-        f64_to_i32_x86(v) as i16
+macro_rules! lut_int16 {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $round:path, $to_i32:path) => {
+        $(#[$doc])*
+        pub fn $name(s_in: $t, zp_in: i32, s_out: $t, zp_out: i32, f: impl Fn($t) -> $t) -> [i16; LUT_INT16_SIZE] {
+            let input_min = s_in * (-32768i64 - zp_in as i64) as $t;
+            let input_max = s_in * (32767i64 - zp_in as i64) as $t;
+            let output_min = s_out * (-32768i64 - zp_out as i64) as $t;
+            let output_max = s_out * (32767i64 - zp_out as i64) as $t;
+            const NB_STEPS: usize = 512;
+            let step = (input_max - input_min) / NB_STEPS as $t;
+            let half_step = step / 2.0;
+            let inv = 65536.0 / (output_max - output_min);
+            let clamp = |v: $t| -> i16 {
+                // std::min(std::max(v, −32768), 32767) then a conversion of an in-range value
+                // (NaN compares false: max(NaN, lo) = NaN, min(NaN, hi) = NaN → x86 gives −32768).
+                let v = if v < -32768.0 { -32768.0 } else { v };
+                let v = if 32767.0 < v { 32767.0 } else { v };
+                $to_i32(v) as i16
+            };
+            let mut lut = [0i16; LUT_INT16_SIZE];
+            for (i, l) in lut.iter_mut().take(NB_STEPS).enumerate() {
+                let x = input_min + i as $t * step;
+                let val = f(x);
+                let val_midpoint = f(x + half_step);
+                let val_next = f(input_min + (i + 1) as $t * step);
+                let sample_val = $round(val * inv);
+                let midpoint_interp_val = $round((val_next * inv + $round(val * inv)) / 2.0);
+                let midpoint_val = $round(val_midpoint * inv);
+                let midpoint_err = midpoint_interp_val - midpoint_val;
+                let bias = $round(midpoint_err / 2.0);
+                *l = clamp(sample_val - bias);
+            }
+            lut[NB_STEPS] = clamp($round(f(input_max) * inv));
+            lut
+        }
     };
-    let mut lut = [0i16; LUT_INT16_SIZE];
-    for (i, l) in lut.iter_mut().take(NB_STEPS).enumerate() {
-        let x = input_min + i as f64 * step;
-        let val = f(x);
-        let val_midpoint = f(x + half_step);
-        let val_next = f(input_min + (i + 1) as f64 * step);
-        let sample_val = round_f64(val * inv);
-        let midpoint_interp_val = round_f64((val_next * inv + round_f64(val * inv)) / 2.0);
-        let midpoint_val = round_f64(val_midpoint * inv);
-        let midpoint_err = midpoint_interp_val - midpoint_val;
-        let bias = round_f64(midpoint_err / 2.0);
-        *l = clamp(sample_val - bias);
-    }
-    lut[NB_STEPS] = clamp(round_f64(f(input_max) * inv));
-    lut
 }
+
+lut_int16!(
+    /// TFLite `LUTPopulate<int16_t>` with double arithmetic (`LUTPopulateInt16<double>`, the
+    /// overload SOFTMAX's int16 Prepare uses): see [`lut_int16_f32`] for the formula.
+    lut_int16_f64,
+    f64,
+    round_f64,
+    f64_to_i32_x86
+);
+lut_int16!(
+    /// TFLite `LUTPopulate<int16_t>` with float arithmetic (`LUTPopulateInt16<float>`, for a
+    /// `float (*)(float)` transform such as GELU's): a 513-entry table of `f` over the int16 input
+    /// range [s_in·(−32768 − zp_in), s_in·(32767 − zp_in)] in 512 steps, as int16 on the output
+    /// range [s_out·(−32768 − zp_out), s_out·(32767 − zp_out)]. With
+    /// `inv = 65536 / (out_max − out_min)`, for i < 512 and x_i = in_min + i·step:
+    /// `sample = round(f(x_i)·inv)`, `interp = round((f(x_{i+1})·inv + sample) / 2)`,
+    /// `mid = round(f(x_i + step/2)·inv)`, `bias = round((interp − mid) / 2)`,
+    /// `lut[i] = clamp(sample − bias, −32768, 32767)`; `lut[512] = clamp(round(f(in_max)·inv))`.
+    /// `round` is C's (half away from zero); everything in the one float type; NaN converts as
+    /// x86 does (to 0 after the int16 truncation).
+    lut_int16_f32,
+    f32,
+    round_f32,
+    f32_to_i32_x86
+);
 
 /// TFLite `LUTLookup(int16_t, const int16_t*)`: the 513-entry table interpolated on the low 7
 /// bits: `index = 256 + (v >> 7)`, `offset = v & 0x7f`, `slope = int16(lut[index+1] − lut[index])`,

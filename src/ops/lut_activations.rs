@@ -1,5 +1,7 @@
 //! LOGISTIC, TANH, ELU and GELU: int8 (and uint8 except for ELU) through a 256-entry table,
-//! int16 LOGISTIC/TANH in fixed point, float32 elementwise. Output shape = input shape.
+//! int16 LOGISTIC/TANH in fixed point, int16 GELU through TFLite's 513-entry interpolated table
+//! ([`arith::lut_int16_f32`], `LUTPopulate<int16_t>` with the float transform, any zero points;
+//! eval [`arith::lut_lookup_i16`]), float32 elementwise. Output shape = input shape.
 //!
 //! int8 (TFLite's SigmoidPrepare/TanhPrepare/EluPrepare in `kernels/activations.cc`, the kReference
 //! path): the table is [`arith::lut_int8`] (`LUTPopulate<int8_t>`) of
@@ -85,6 +87,22 @@ impl Kernel for LutUInt8 {
     }
 }
 
+/// int16 through TFLite's 513-entry interpolated table (`LUTLookup`).
+struct LutInt16 {
+    table: [i16; arith::LUT_INT16_SIZE],
+}
+
+impl Kernel for LutInt16 {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i16>(0)?;
+        let out = outputs.get::<i16>(0)?;
+        for (o, &q) in out.iter_mut().zip(x) {
+            *o = arith::lut_lookup_i16(q, &self.table);
+        }
+        Ok(())
+    }
+}
+
 /// int16 LOGISTIC or TANH.
 struct SigmoidTanhInt16 {
     multiplier: i32,
@@ -162,11 +180,12 @@ pub fn elu_f32(x: f32) -> f32 {
 #[derive(Clone, Copy, PartialEq)]
 enum Extra {
     None,
-    UInt8,
     /// uint8, and int16 (LOGISTIC with `tanh = false`, TANH with `tanh = true`).
     UInt8Int16 {
         tanh: bool,
     },
+    /// uint8, and int16 through the float int16 table (GELU).
+    UInt8LutInt16,
 }
 
 fn prepare_lut<'m>(
@@ -188,7 +207,7 @@ fn prepare_lut<'m>(
             check_s_out(ctx, s_out)?;
             Ok(Box::new(LutInt8 { table: arith::lut_int8(s_in, zp_in, s_out, zp_out, lut_fn) }))
         }
-        (DType::UInt8, Extra::UInt8 | Extra::UInt8Int16 { .. }) => {
+        (DType::UInt8, Extra::UInt8Int16 { .. } | Extra::UInt8LutInt16) => {
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             check_s_out(ctx, s_out)?;
             Ok(Box::new(LutUInt8 { table: arith::lut_uint8(s_in, zp_in, s_out, zp_out, lut_fn) }))
@@ -210,6 +229,10 @@ fn prepare_lut<'m>(
                 return Err(ctx.err(format!("int16 output scale must be 2^-15, got {s_out}")));
             }
             Ok(Box::new(SigmoidTanhInt16 { multiplier, shift, tanh }))
+        }
+        (DType::Int16, Extra::UInt8LutInt16) => {
+            let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
+            Ok(Box::new(LutInt16 { table: arith::lut_int16_f32(s_in, zp_in, s_out, zp_out, lut_fn) }))
         }
         (t, _) => Err(ctx.err(format!("unsupported type {t}"))),
     }
@@ -294,12 +317,12 @@ pub fn gelu_approximate_eigen(x: f32) -> f32 {
 pub fn prepare_gelu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     let approximate = ctx.options::<crate::tflite::GeluOptions>().is_some_and(|o| o.approximate());
     if approximate {
-        prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None, Extra::UInt8)
+        prepare_lut(ctx, gelu_approximate_f32, gelu_approximate_eigen, None, Extra::UInt8LutInt16)
     } else if unary_same_type(ctx)? == DType::Float32 {
         // (prepare_lut repeats the shape and type check for the int8 and uint8 tables.)
         Ok(Box::new(GeluExactF32))
     } else {
-        prepare_lut(ctx, gelu_f32, gelu_f32, None, Extra::UInt8)
+        prepare_lut(ctx, gelu_f32, gelu_f32, None, Extra::UInt8LutInt16)
     }
 }
 

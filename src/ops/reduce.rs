@@ -1,5 +1,5 @@
-//! MEAN, SUM, REDUCE_MAX, REDUCE_MIN over any set of axes (int8 and float32; MEAN and SUM also
-//! uint8 and int16), `keep_dims` or not.
+//! MEAN, SUM, REDUCE_MAX, REDUCE_MIN over any set of axes (int8, uint8, int16 and float32),
+//! `keep_dims` or not.
 //!
 //! The axes input must be a constant int32 tensor; negative axes count from the end and
 //! duplicates are ignored (`ResolveAxis`). Output shape: the input's with reduced dimensions set
@@ -33,9 +33,10 @@
 //! - SUM / REDUCE_MAX / REDUCE_MIN otherwise (`EvalType` → `ReduceGeneric`): outputs start at
 //!   0, the lowest or the highest value, then `acc + x`, `x > acc ? x : acc`, `x < acc ? x : acc`.
 //!   When every dimension is reduced TFLite uses `ReduceAllDims` instead, which starts from the
-//!   first element (this matters only for a −0.0 sum or a leading NaN). int8 REDUCE_MAX/MIN
-//!   requires the input and output scale and zero point to be identical (TFLite fails at
-//!   invoke otherwise; here at prepare).
+//!   first element (this matters only for a −0.0 sum or a leading NaN). int8, uint8 and int16
+//!   REDUCE_MAX/MIN compare the raw values and require the input and output scale and zero
+//!   point to be identical (TFLite fails at invoke otherwise; here at prepare); int16 also
+//!   requires zero points 0 (`PrepareSimple`).
 //! - Empty input: MEAN gives NaN (float) or 0 (int8), int8 SUM gives 0, the others their start
 //!   value.
 
@@ -268,14 +269,19 @@ impl Value for f32 {
     }
 }
 
-impl Value for i8 {
-    const ZERO: Self = 0;
-    const LOWEST: Self = i8::MIN;
-    const HIGHEST: Self = i8::MAX;
-    fn add(self, other: Self) -> Self {
-        self.wrapping_add(other)
-    }
+macro_rules! int_value {
+    ($($t:ty),*) => {$(
+        impl Value for $t {
+            const ZERO: Self = 0;
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+            fn add(self, other: Self) -> Self {
+                self.wrapping_add(other)
+            }
+        }
+    )*};
 }
+int_value!(i8, u8, i16);
 
 struct Generic<T> {
     plan: Plan,
@@ -408,7 +414,7 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
                 }),
             }
         }
-        (DType::Int8, Op::Max | Op::Min) => {
+        (DType::Int8 | DType::UInt8 | DType::Int16, Op::Max | Op::Min) => {
             // Unquantized int8 compares as scale 0, zero point 0 (TFLite's default params).
             let params = |q: Option<&crate::model::Quantization>, what: &str| -> Result<(f32, i32)> {
                 q.map_or(Ok((0.0, 0)), |q| per_tensor(ctx, q, what))
@@ -420,7 +426,14 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
                     ctx.err(format!("input quantization {qi:?} and output quantization {qo:?} must be identical"))
                 );
             }
-            Box::new(Generic::<i8> { plan, op, _t: std::marker::PhantomData })
+            if ti == DType::Int16 && (qi.1, qo.1) != (0, 0) {
+                return Err(ctx.err("int16 input and output zero points must be 0"));
+            }
+            match ti {
+                DType::Int8 => Box::new(Generic::<i8> { plan, op, _t: std::marker::PhantomData }),
+                DType::UInt8 => Box::new(Generic::<u8> { plan, op, _t: std::marker::PhantomData }),
+                _ => Box::new(Generic::<i16> { plan, op, _t: std::marker::PhantomData }),
+            }
         }
         (DType::Float32, Op::Mean) => Box::new(FloatMean { plan, acc: vec![0.0; out_len] }),
         (DType::Float32, _) => Box::new(Generic::<f32> { plan, op, _t: std::marker::PhantomData }),
@@ -502,6 +515,18 @@ mod tests {
     fn run_i8(k: &mut dyn Kernel, x: &[i8], n: usize) -> Vec<i8> {
         let out = run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn uint8_and_int16_max_min_compare_raw_values() {
+        // [2, 3] over axis 1 (not all dims: starts from the type's lowest / highest).
+        let mut k = Generic::<u8> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Max, _t: Default::default() };
+        let out = run_kernel(&mut k, &[&[0u8, 255, 7, 9, 3, 200]], &[2]).unwrap();
+        assert_eq!(out[0], vec![255, 200]);
+        let mut k = Generic::<i16> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Min, _t: Default::default() };
+        let x: [i16; 6] = [-32768, 5, 0, 7, 32767, 6];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        assert_eq!(bytemuck::pod_collect_to_vec::<u8, i16>(&out[0]), vec![-32768, 6]);
     }
 
     #[test]
