@@ -13,6 +13,20 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))` and a per-tensor
 //!   filter scale broadcast to every channel (`PopulateConvolutionQuantizationParams`). Filter
 //!   zero points must be 0; the bias is int32.
+//! - uint8 legacy (`reference_ops::Conv` for uint8, `conv.cc` EvalQuantized): per-tensor
+//!   asymmetric uint8 weights, `acc = Σ (w − zp_w)·(x − zp_in) + bias` in wrapping int32,
+//!   `out = clamp(MBQM(acc, M, s) + zp_out)` with `(M, s) = QuantizeMultiplier(
+//!   double(float(s_in·s_w)) / double(s_out))` (`GetQuantizedConvolutionMultipler`: the product
+//!   in float32), after TFLite's check `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`.
+//!   Grouped uint8 convolution is rejected (TFLite's uint8 kernel indexes the filter as if
+//!   ungrouped and reads wrong values).
+//! - int16x8 (`reference_integer_ops::ConvPerChannel` for int16 input): zero points 0, int8
+//!   weights (per-tensor or per-channel, multipliers as for int8), bias int32 or int64. The
+//!   accumulator has the type TFLite dispatches on: the options' `quantized_bias_type` INT32
+//!   gives a wrapping int32 accumulator and the int32 MBQM; INT64 or unset gives int64 and
+//!   the int64-input MBQM (`(x·round(M/2^16) + 2^(14−s)) >> (15−s)`, truncated to int32).
+//!   The bias type must match the option (an int32 bias with the option unset is rejected:
+//!   TFLite would read it as int64). Output clamped to the activation range in int16.
 //! - float32 (`reference/conv.h`): `total = Σ x·w` in float32, in the order filter row, filter
 //!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` (0.0 added
 //!   when there is no bias, as TFLite does); `clamp` is TFLite's min(max(·)), so ±inf becomes
@@ -1049,5 +1063,63 @@ mod tests {
         let mut dst = [0; 4];
         ohwi_to_hwio(&src, &mut dst, 2, 1, 2, 1);
         assert_eq!(dst, [0, 10, 1, 11]);
+    }
+
+    #[test]
+    fn int16_accumulator_follows_the_bias_type() {
+        // 1×1 conv, one channel: x = 100, w = 127 → 12700; bias 2^31 − 11. Multiplier 0.5,
+        // shift −30 (×2^−31). int64: (2147496337·2^14 + 2^44) >> 45 = 1. int32: the sum wraps to
+        // −2147470959; SRDHM → −1073735479, RDBPOT by 30 → −1.
+        let g = geom((1, 1), 1, (1, 1), 1);
+        let mut q = quant(1, 1 << 30, -30, 0, 0);
+        q.act_min = -32768;
+        q.act_max = 32767;
+        let mut k = I16Conv::<i64> {
+            s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
+            q,
+            w: vec![127],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![i32::MAX as i64 - 10]))),
+            acc32: false,
+            patch: vec![0; 1],
+        };
+        let x = [100i16];
+        let run = |k: &mut I16Conv<'_, i64>| {
+            let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+            bytemuck::cast_slice::<u8, i16>(&out[0])[0]
+        };
+        assert_eq!(run(&mut k), 1);
+        k.acc32 = true;
+        assert_eq!(run(&mut k), -1);
+        // No bias, multiplier ×0.5: 12700 → 6350 (int64 MBQM rounds half up: 3 → 2).
+        k.acc32 = false;
+        k.bias = None;
+        k.q.shift = vec![0];
+        assert_eq!(run(&mut k), 6350);
+        k.w = vec![3];
+        let x1 = [1i16];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x1)], &[2]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0])[0], 2);
+    }
+
+    #[test]
+    fn uint8_subtracts_the_filter_zero_point() {
+        // 1×2 input, one channel, 1×2 filter VALID: x = [0, 255], zp_in 100 → [−100, 155];
+        // w = [50, 250], zp_w 150 → [−100, 100]; acc = 10000 + 15500 = 25500; ×2^−8 (M 2^30,
+        // shift −7) = 99.6 → 100; + zp_out 20 = 120.
+        let mut g = geom((1, 2), 1, (1, 2), 1);
+        g.out_w = 1;
+        let mut k = QConv::<u8> {
+            s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
+            q: ConvQuant { act_min: 0, act_max: 255, ..quant(1, 1 << 30, -7, 100, 20) },
+            w: vec![-100, 100],
+            w_input: None,
+            filter_offset: -150,
+            _t: PhantomData,
+            bias: None,
+            patch: vec![0; 2],
+        };
+        let out = crate::ops::run_kernel(&mut k, &[&[0u8, 255][..]], &[1]).unwrap();
+        assert_eq!(out[0], vec![120]);
     }
 }

@@ -13,6 +13,16 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))`. The filter zero
 //!   point is ignored. Per-channel filters need `filter_shape[quantized_dimension] == OC`
 //!   (normally dimension 3).
+//! - uint8 legacy (`reference_ops::DepthwiseConv`, `depthwiseconv_uint8.h`, rounding
+//!   kAwayFromZero = the double-rounding MBQM): per-tensor asymmetric uint8 weights,
+//!   `acc = Σ (w − zp_w)·(x − zp_in) + bias` in wrapping int32, one multiplier
+//!   `QuantizeMultiplier(double(float(s_in·s_w)) / double(s_out))` (see `conv.rs`, with the same
+//!   bias-scale check), `out = clamp(MBQM(acc) + zp_out)` in [0, 255].
+//! - int16x8 (`reference_integer_ops::DepthwiseConvPerChannel` for int16): zero points 0, int8
+//!   weights, **int64** bias only (TFLite refuses int32), `acc = Σ w·x + bias` in int64,
+//!   `out = clamp(MBQM64(acc, M[oc], s[oc]))` (the int64-input MBQM, truncated to int32 as in
+//!   C++). TFLite's int16 kernel loops over the option field `depth_multiplier` instead of
+//!   OC / IC: a model whose field disagrees is rejected.
 //! - float32 (`reference/depthwiseconv_float.h`): `total = Σ x·w` in float32 over filter rows
 //!   then columns, from 0; `out = clamp(total + bias, lo, hi)`, bias 0.0 when absent.
 //!
@@ -479,5 +489,53 @@ mod tests {
         let x = [1e8f32, 1.0];
         let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn int16_depth_multiplier_two_int64() {
+        // 1×1 input, 2 channels x = [32767, −32768]; weights [127, −128, 1, 2]:
+        // oc0 = 127·32767 = 4161409, oc1 = −128·32767 = −4194176, oc2 = −32768, oc3 = −65536;
+        // bias [2^40, 0, 0, 0]. ×2^−8 (M 2^30, shift −7): int64 MBQM (x·2^14 + 2^21) >> 22:
+        // oc0 = 2^32 + round(16255.5) = 2^32 + 16256, truncated to int32 as TFLite's C++ does:
+        // 16256; oc1 = −16383.5 → −16383 (half up); oc2 = −128; oc3 = −256.
+        let g = geom((1, 1), 2, (1, 1), 4);
+        let mut q = quant(4, 1 << 30, -7, 0, 0);
+        q.act_min = -32768;
+        q.act_max = 32767;
+        let mut k = I16Dw {
+            g,
+            dm: 2,
+            q,
+            w: vec![127, -128, 1, 2],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![1 << 40, 0, 0, 0]))),
+            acc: vec![0; 4],
+        };
+        let x = [32767i16, -32768];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[16256, -16383, -128, -256]);
+    }
+
+    #[test]
+    fn uint8_products_exceed_int16() {
+        // 1×1, one channel: x = 255, zp_in 0; w = 0, zp_w 255 → −255; acc = −65025 (beyond
+        // i16); ×2^−8 → −254.00… → clamped to 0; with zp_out 255: 1.
+        let g = geom((1, 1), 1, (1, 1), 1);
+        let mut q = quant(1, 1 << 30, -7, 0, 255);
+        q.act_min = 0;
+        q.act_max = 255;
+        let mut k = QDw::<u8> {
+            g,
+            dm: 1,
+            q,
+            w: vec![-255],
+            w_input: None,
+            filter_offset: -255,
+            _t: PhantomData,
+            bias: None,
+            acc: vec![0; 1],
+        };
+        let out = crate::ops::run_kernel(&mut k, &[&[255u8][..]], &[1]).unwrap();
+        assert_eq!(out[0], vec![1]);
     }
 }

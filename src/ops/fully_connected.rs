@@ -3,6 +3,17 @@
 //! int8 (TFLite reference, `reference/integer_ops/fully_connected.h`, the overloads taking float
 //! scales): acc = Σ (w − zp_w)·(x − zp_in) + bias in int32 (per-channel ignores zp_w);
 //! out = clamp((int32)round(double(acc) · (double(s_in)·double(s_w[u]) / double(s_out))) + zp_out).
+//! uint8 (legacy, `reference_ops::FullyConnected` with float scales): the same formula with
+//! per-tensor asymmetric uint8 weights (`w − zp_w`), clamped to [0, 255].
+//! int16x8 (`FullyConnectedInt16` / `FullyConnectedPerChannelInt16`, the same float-scale
+//! reference overloads): int16 input and output with zero points 0, int8 weights;
+//! `acc = Σ (w − zp_w)·x (+ bias)` in the bias type: int32 (wrapping) when the options'
+//! `quantized_bias_type` is INT32, else int64 (INT64 or unset; the bias must then be int64 —
+//! TFLite would read an int32 bias as int64); `out = clamp((int32)round(double(acc)·scale))`.
+//! The double → int32 conversion is x86's (`i32::MIN` when out of range, then the zero point is
+//! added with wrapping), as TFLite's x86 build computes the undefined C++ cast.
+//! Per-tensor weights pass TFLite's bias-scale check (`|float(s_in·s_w) − s_bias| / s_out ≤
+//! 0.02`, `GetQuantizedConvolutionMultipler`), else the model is rejected like TFLite does.
 //! float32: Σ in order d = 0.., then + bias, then the activation clamp.
 //! Output shape: `[input elements / input_size, units]`, or the input's shape with the last
 //! dimension replaced by `units` when `keep_num_dims`.
@@ -417,5 +428,64 @@ mod tests {
         let n = k.g.batches * k.g.units;
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn uint8_applies_both_offsets() {
+        // x = [10, 200], zp_in 128 → [−118, 72]; w = [0, 255], zp_w 128 → [−128, 127];
+        // acc = 15104 + 9144 − 248 (bias) = 24000; ×0.01 = 240, + zp_out 5 = 245.
+        let mut k = QFc::<u8> {
+            g: Geometry { batches: 1, depth: 2, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![0, 255])),
+            bias: Some(Src::Const(Cow::Owned(vec![-248]))),
+            input_offset: -128,
+            filter_offset: -128,
+            output_offset: 5,
+            scales: vec![0.01],
+            act_min: 0,
+            act_max: 255,
+        };
+        let run = |k: &mut QFc<'_, u8>| {
+            let out = crate::ops::run_kernel(k, &[&[10u8, 200][..]], &[1]).unwrap();
+            out[0][0]
+        };
+        assert_eq!(run(&mut k), 245);
+        // ×0.0125 = 300 → clamped to 255.
+        k.scales = vec![0.0125];
+        assert_eq!(run(&mut k), 255);
+    }
+
+    #[test]
+    fn int16_accumulator_follows_the_bias_type() {
+        // depth 1: x = 100, w = 127 → 12700; bias 2^31 − 11 → 2147496337 in int64 but
+        // −2147470959 in wrapping int32. Scale 2^−31: int64 → round(1.000006) = 1;
+        // int32 → round(−0.99999) = −1.
+        let mut k = I16Fc::<i64> {
+            g: Geometry { batches: 1, depth: 1, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![127])),
+            bias: Some(Src::Const(Cow::Owned(vec![i32::MAX as i64 - 10]))),
+            filter_offset: 0,
+            acc32: false,
+            scales: vec![1.0 / 2147483648.0],
+            act_min: -32768,
+            act_max: 32767,
+        };
+        let x = [100i16];
+        let run = |k: &mut I16Fc<'_, i64>| {
+            let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+            bytemuck::cast_slice::<u8, i16>(&out[0])[0]
+        };
+        assert_eq!(run(&mut k), 1);
+        k.acc32 = true;
+        assert_eq!(run(&mut k), -1);
+        // Ties round half away from zero, then the int16 activation range clamps:
+        // acc = 12700 + 0 → ×0.5 = 6350; ×2^−1·… with bias −12701: −1 × 0.5 = −0.5 → −1.
+        k.acc32 = false;
+        k.bias = Some(Src::Const(Cow::Owned(vec![-12701])));
+        k.scales = vec![0.5];
+        assert_eq!(run(&mut k), -1);
+        k.bias = None;
+        k.scales = vec![10.0];
+        assert_eq!(run(&mut k), 32767);
     }
 }
