@@ -41,7 +41,7 @@ import flatbuffers  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACTS = ["none", "relu", "relu6", "relu_n1"]
 FB_ACT = {"none": 0, "relu": 1, "relu_n1": 2, "relu6": 3}
-OP_NAME = {"conv": "CONV_2D", "dw": "DEPTHWISE_CONV_2D", "fc": "FULLY_CONNECTED"}
+OP_NAME = {"conv": "CONV_2D", "dw": "DEPTHWISE_CONV_2D", "fc": "FULLY_CONNECTED", "tconv": "TRANSPOSE_CONV"}
 tf1 = tf.compat.v1
 
 
@@ -90,12 +90,29 @@ def rand_config(rng, op, mode):
         c["oc"] = c["ic"] * c["dm"]
         c["sw"] = c["sh"]
         c["per_channel"] = mode != "u8"  # the converter cannot make per-tensor int16 DW
+    elif op == "tconv":
+        c["dh"] = c["dw"] = 1
+        c["ic"] = int(rng.integers(1, 7))
+        c["oc"] = int(rng.integers(1, 7))
+        c["sh"], c["sw"] = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        c["h"], c["w"] = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+        # An output size whose convolution gives back the input size (TFLite checks this).
+        if c["pad"] == "SAME":
+            c["oh"] = int(rng.integers((c["h"] - 1) * c["sh"] + 1, c["h"] * c["sh"] + 1))
+            c["ow"] = int(rng.integers((c["w"] - 1) * c["sw"] + 1, c["w"] * c["sw"] + 1))
+        else:
+            c["oh"] = (c["h"] - 1) * c["sh"] + c["kh"] + int(rng.integers(0, c["sh"]))
+            c["ow"] = (c["w"] - 1) * c["sw"] + c["kw"] + int(rng.integers(0, c["sw"]))
+        c["act"] = "none"  # the converter does not fuse activations into TRANSPOSE_CONV: patch them in
+        if rng.random() < 0.5:
+            c["patch_act_tconv"] = FB_ACT[ACTS[int(rng.integers(0, 4))]]
     else:
         c["depth"] = int(rng.integers(1, 48))
         c["units"] = int(rng.integers(1, 24))
         c["batch"] = int(rng.integers(1, 4))
         c["rank3"] = bool(rng.random() < 0.2)
     c["patch_act"] = FB_ACT[ACTS[int(rng.integers(0, 4))]] if rng.random() < 0.3 else None
+    c["patch_act"] = c.get("patch_act_tconv", c["patch_act"])
     c["patch_out_scale"] = float(10 ** rng.uniform(-1.5, 1.5)) if rng.random() < 0.3 else None
     c["patch_out_zp"] = int(rng.integers(0, 256)) if (mode == "u8" and rng.random() < 0.2) else None
     c["patch_in_zp"] = int(rng.integers(0, 256)) if (mode == "u8" and rng.random() < 0.2) else None
@@ -108,6 +125,8 @@ def weights(c, rng):
         shape = [c["kh"], c["kw"], c["fc"], c["oc"]]
     elif c["op"] == "dw":
         shape = [c["kh"], c["kw"], c["ic"], c["dm"]]
+    elif c["op"] == "tconv":
+        shape = [c["kh"], c["kw"], c["oc"], c["ic"]]
     else:
         shape = [c["depth"], c["units"]]
     wt = rng.normal(0, mag, size=shape).astype(np.float32)
@@ -125,6 +144,10 @@ def in_shape(c):
 def core(c, x, wt, bias):
     if c["op"] == "conv":
         y = tf.nn.conv2d(x, wt, strides=[1, c["sh"], c["sw"], 1], padding=c["pad"], dilations=[1, c["dh"], c["dw"], 1])
+    elif c["op"] == "tconv":
+        y = tf.nn.conv2d_transpose(
+            x, wt, output_shape=[x.shape[0], c["oh"], c["ow"], c["oc"]], strides=[1, c["sh"], c["sw"], 1], padding=c["pad"]
+        )
     elif c["op"] == "dw":
         y = tf.nn.depthwise_conv2d(x, wt, strides=[1, c["sh"], c["sw"], 1], padding=c["pad"], dilations=[c["dh"], c["dw"]])
     else:
@@ -198,16 +221,18 @@ def patch(model_bytes, c):
     op = ops[0]
     if c["patch_act"] is not None:
         op.builtinOptions.fusedActivationFunction = c["patch_act"]
-    if not c["bias"] and len(op.inputs) > 2:
-        # The converter adds a zero bias to a bias-less graph: remove it.
-        op.inputs = list(op.inputs)[:2]
+    bias_k = 3 if c["op"] == "tconv" else 2
+    if not c["bias"] and c["op"] != "conv" and len(op.inputs) > bias_k:
+        # The converter adds a zero bias to a bias-less graph: remove it (TFLite's CONV_2D
+        # requires a bias, so there it stays).
+        op.inputs = list(op.inputs)[:bias_k]
     out = sg.tensors[op.outputs[0]].quantization
     if c["patch_out_scale"] is not None:
         out.scale = [float(np.float32(out.scale[0] * c["patch_out_scale"]))]
     if c["patch_out_zp"] is not None:
         out.zeroPoint = [c["patch_out_zp"]]
     if c["patch_in_zp"] is not None:
-        sg.tensors[op.inputs[0]].quantization.zeroPoint = [c["patch_in_zp"]]
+        sg.tensors[op.inputs[2 if c["op"] == "tconv" else 0]].quantization.zeroPoint = [c["patch_in_zp"]]
     b = flatbuffers.Builder(1024)
     b.Finish(m.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())

@@ -44,6 +44,8 @@ def cfg(op, mode, **kw):
         c.update(groups=1, fc=3, oc=4, ic=3)
     elif op == "dw":
         c.update(ic=3, dm=2, oc=6)
+    elif op == "tconv":
+        c.update(ic=3, oc=4, h=4, w=5, sh=2, sw=2, oh=8, ow=10)
     else:
         c.update(depth=12, units=5, batch=2, rank3=False)
     c.update(kw)
@@ -67,6 +69,8 @@ CASES = [
     ("fc_int64bias", cfg("fc", "i16_64", act="relu")),
     ("fc_int32bias_pertensor", cfg("fc", "i16_32", per_channel=False, patch_out_scale=0.1)),
     ("fc_rank3_int64bias", cfg("fc", "i16_64", rank3=True, depth=7, units=3, batch=1)),
+    ("tconv_int64bias", cfg("tconv", "i16_64", patch_act=1)),
+    ("tconv_int32bias_valid", cfg("tconv", "i16_32", pad="VALID", kh=2, kw=3, oh=8, ow=11, patch_out_scale=0.2)),
     ("conv_u8", cfg("conv", "u8", per_channel=False, act="relu6", range=(0.0, 3.0))),
     ("conv_u8_valid_stride", cfg("conv", "u8", per_channel=False, pad="VALID", sh=2, sw=2, h=7, w=7, range=(-1.0, 2.0))),
     ("dw_u8", cfg("dw", "u8", per_channel=False, act="relu", patch_in_zp=0)),
@@ -80,7 +84,8 @@ def bias_type(mb, op):
     m = fb.ModelT.InitFromPackedBuf(mb, 0)
     sg = m.subgraphs[0]
     o = sg.operators[0]
-    return sg.tensors[o.inputs[2]].type if len(o.inputs) > 2 and o.inputs[2] >= 0 else None
+    k = 3 if op == "tconv" else 2
+    return sg.tensors[o.inputs[k]].type if len(o.inputs) > k and o.inputs[k] >= 0 else None
 
 
 def main():

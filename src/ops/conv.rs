@@ -698,7 +698,8 @@ pub(crate) fn legacy_u8_quant(
             Some(bq) if bq.scale.len() == 1 => bq.scale[0] as f64,
             _ => 0.0,
         };
-        if !((product - s_bias).abs() / s_out as f64 <= 0.02) {
+        let ratio = (product - s_bias).abs() / s_out as f64;
+        if ratio.is_nan() || ratio > 0.02 {
             return Err(ctx.err(format!(
                 "bias scale {s_bias} differs from input scale × filter scale {product} (TFLite refuses this)"
             )));
@@ -712,11 +713,7 @@ pub(crate) fn legacy_u8_quant(
 
 /// Widens a constant filter (`[..]` of `T`) to i16 with `offset` added, or marks it as read at
 /// every invoke.
-fn widen_filter<T: Q8>(
-    ctx: &PrepareContext<'_, '_>,
-    w_len: usize,
-    offset: i16,
-) -> Result<(Vec<i16>, Option<usize>)> {
+fn widen_filter<T: Q8>(ctx: &PrepareContext<'_, '_>, w_len: usize, offset: i16) -> Result<(Vec<i16>, Option<usize>)> {
     let mut w = buffer::<i16>(ctx, w_len, "filter")?;
     let w_input = match const_values::<T>(ctx, 1, w_len)? {
         Some(c) => {

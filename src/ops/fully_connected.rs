@@ -118,9 +118,8 @@ impl<T: Q8> Kernel for QFc<'_, T> {
                 let wu = &w[u * depth..(u + 1) * depth];
                 let mut acc: i32 = 0;
                 for (&xv, &wv) in xb.iter().zip(wu) {
-                    acc = acc.wrapping_add(
-                        (wv.to_i32() + self.filter_offset).wrapping_mul(xv.to_i32() + self.input_offset),
-                    );
+                    acc = acc
+                        .wrapping_add((wv.to_i32() + self.filter_offset).wrapping_mul(xv.to_i32() + self.input_offset));
                 }
                 if let Some(bias) = bias {
                     acc = acc.wrapping_add(bias[u]);
@@ -346,7 +345,8 @@ fn fc_scales(
                 Some(q) if q.scale.len() == 1 => q.scale[0] as f64,
                 _ => 0.0,
             };
-            if !((product - s_bias).abs() / s_out as f64 <= 0.02) {
+            let ratio = (product - s_bias).abs() / s_out as f64;
+            if ratio.is_nan() || ratio > 0.02 {
                 return Err(ctx.err(format!(
                     "bias scale {s_bias} differs from input scale × weights scale {product} (TFLite refuses this)"
                 )));
