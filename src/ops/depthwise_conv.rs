@@ -97,16 +97,21 @@ impl<T: Q8> Kernel for QDw<'_, T> {
                             let s = (iy * g.in_w + ix) * ic_n;
                             let xs = &xb[s..s + ic_n];
                             let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
-                            // |w − zp_w|, |x − zp_in| ≤ 255: the product fits in i32.
+                            // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16, so multiply in 16 bits;
+                            // uint8: |w − zp_w|, |x − zp_in| ≤ 255, the product needs i32.
+                            let signed = T::MIN < 0;
                             if dm == 1 {
                                 for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
-                                    *a = a.wrapping_add(wv as i32 * (xv.to_i32() as i16 + off) as i32);
+                                    let xo = xv.to_i32() as i16 + off;
+                                    let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
+                                    *a = a.wrapping_add(p);
                                 }
                             } else {
                                 for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                    let xo = (xv.to_i32() as i16 + off) as i32;
+                                    let xo = xv.to_i32() as i16 + off;
                                     for (a, &wv) in ac.iter_mut().zip(wc) {
-                                        *a = a.wrapping_add(wv as i32 * xo);
+                                        let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
+                                        *a = a.wrapping_add(p);
                                     }
                                 }
                             }
