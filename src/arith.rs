@@ -1290,3 +1290,51 @@ mod tests_i16elt {
         assert_eq!(quantize_f32_x86(f32::NAN, 1.0, 0, -128, 127), -128);
     }
 }
+
+/// The floating-point requantization of TFLite's reference FULLY_CONNECTED (int8, int16 and
+/// uint8, `reference/integer_ops/fully_connected.h` and `reference/fully_connected.h`, the
+/// overloads taking float scales): `(int32)round(double(acc) · scale) + zp_out` with `round` half
+/// away from zero, the conversion as x86 does it ([`f64_to_i32_x86`]) and the addition wrapping.
+/// `scale` is `double(s_in)·double(s_w)/double(s_out)`; the caller clamps.
+#[inline]
+pub fn requantize_f64(acc: i64, scale: f64, zp_out: i32) -> i32 {
+    f64_to_i32_x86(round_f64(acc as f64 * scale)).wrapping_add(zp_out)
+}
+
+#[cfg(test)]
+mod i16mm_tests {
+    use super::*;
+
+    #[test]
+    fn f64_to_i32_like_x86() {
+        assert_eq!(f64_to_i32_x86(2.9), 2);
+        assert_eq!(f64_to_i32_x86(-2.9), -2);
+        assert_eq!(f64_to_i32_x86(2147483647.0), i32::MAX);
+        assert_eq!(f64_to_i32_x86(2147483648.0), i32::MIN);
+        assert_eq!(f64_to_i32_x86(-2147483648.0), i32::MIN);
+        assert_eq!(f64_to_i32_x86(-3e10), i32::MIN);
+        assert_eq!(f64_to_i32_x86(f64::NAN), i32::MIN);
+    }
+
+    #[test]
+    fn requantize_f64_rounds_half_away() {
+        // 22 · 0.25 = 5.5 → 6; −22 · 0.25 = −5.5 → −6; + zp.
+        assert_eq!(requantize_f64(22, 0.25, 1), 7);
+        assert_eq!(requantize_f64(-22, 0.25, 1), -5);
+        assert_eq!(requantize_f64(21, 0.25, 0), 5);
+        // Out of the int32 range: INT32_MIN, then the zero point wraps.
+        assert_eq!(requantize_f64(1 << 40, 1.0, 0), i32::MIN);
+        assert_eq!(requantize_f64(1 << 40, 1.0, -1), i32::MAX);
+    }
+
+    #[test]
+    fn mbqm_i64_hand_values() {
+        // M = 2^30 (0.5) reduces to 2^14; shift 0: (x·2^14 + 2^14) >> 15 = round-half-up of x/2.
+        assert_eq!(mbqm_i64(3, 1 << 30, 0), 2);
+        assert_eq!(mbqm_i64(-3, 1 << 30, 0), -1);
+        assert_eq!(mbqm_i64(1 << 40, 1 << 30, -10), 1 << 29);
+        // M ≥ 0x7FFF0000 reduces to 0x7FFF.
+        // (2^20·0x7FFF + 2^14) >> 15 = 32·32767.
+        assert_eq!(mbqm_i64(1 << 20, 0x7FFF_8000, 0), 1_048_544);
+    }
+}

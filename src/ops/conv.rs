@@ -13,6 +13,20 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))` and a per-tensor
 //!   filter scale broadcast to every channel (`PopulateConvolutionQuantizationParams`). Filter
 //!   zero points must be 0; the bias is int32.
+//! - uint8 legacy (`reference_ops::Conv` for uint8, `conv.cc` EvalQuantized): per-tensor
+//!   asymmetric uint8 weights, `acc = Σ (w − zp_w)·(x − zp_in) + bias` in wrapping int32,
+//!   `out = clamp(MBQM(acc, M, s) + zp_out)` with `(M, s) = QuantizeMultiplier(
+//!   double(float(s_in·s_w)) / double(s_out))` (`GetQuantizedConvolutionMultipler`: the product
+//!   in float32), after TFLite's check `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`.
+//!   Grouped uint8 convolution is rejected (TFLite's uint8 kernel indexes the filter as if
+//!   ungrouped and reads wrong values).
+//! - int16x8 (`reference_integer_ops::ConvPerChannel` for int16 input): zero points 0, int8
+//!   weights (per-tensor or per-channel, multipliers as for int8), bias int32 or int64. The
+//!   accumulator has the type TFLite dispatches on: the options' `quantized_bias_type` INT32
+//!   gives a wrapping int32 accumulator and the int32 MBQM; INT64 or unset gives int64 and
+//!   the int64-input MBQM (`(x·round(M/2^16) + 2^(14−s)) >> (15−s)`, truncated to int32).
+//!   The bias type must match the option (an int32 bias with the option unset is rejected:
+//!   TFLite would read it as int64). Output clamped to the activation range in int16.
 //! - float32 (`reference/conv.h`): `total = Σ x·w` in float32, in the order filter row, filter
 //!   column, input channel, starting from 0; `out = clamp(total + bias, lo, hi)` (0.0 added
 //!   when there is no bias, as TFLite does); `clamp` is TFLite's min(max(·)), so ±inf becomes
@@ -31,7 +45,9 @@
 //! [`conv_quant`].
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
+use super::fully_connected::Q8;
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext, padding, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -139,6 +155,13 @@ impl ConvQuant {
         let v = arith::mbqm(acc, self.multiplier[c], self.shift[c]).wrapping_add(self.output_offset);
         v.clamp(self.act_min, self.act_max) as i8
     }
+
+    /// `clamp(MBQM(acc, M[c], s[c]) + zp_out, act_min, act_max)`.
+    #[inline(always)]
+    pub(crate) fn requantize_i32(&self, acc: i32, c: usize) -> i32 {
+        let v = arith::mbqm(acc, self.multiplier[c], self.shift[c]).wrapping_add(self.output_offset);
+        v.clamp(self.act_min, self.act_max)
+    }
 }
 
 /// Checks that a scale can be used to form a multiplier.
@@ -163,6 +186,21 @@ pub(crate) fn conv_quant(
     act: tflite::ActivationFunctionType,
     require_zero_filter_zp: bool,
 ) -> Result<ConvQuant> {
+    conv_quant_range(ctx, input_k, filter_k, channels, act, require_zero_filter_zp, (-128, 127))
+}
+
+/// [`conv_quant`] for activations in `range` (int8 `(−128, 127)`, int16 `(−32768, 32767)`,
+/// uint8 `(0, 255)`): the input zero point must lie in it and the fused activation is clamped
+/// to it.
+pub(crate) fn conv_quant_range(
+    ctx: &PrepareContext<'_, '_>,
+    input_k: usize,
+    filter_k: usize,
+    channels: usize,
+    act: tflite::ActivationFunctionType,
+    require_zero_filter_zp: bool,
+    range: (i32, i32),
+) -> Result<ConvQuant> {
     if !arith::is_supported_activation(act) {
         return Err(ctx.err(format!("unsupported fused activation {act:?}")));
     }
@@ -170,8 +208,8 @@ pub(crate) fn conv_quant(
     let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
     usable_scale(ctx, s_in, "input")?;
     usable_scale(ctx, s_out, "output")?;
-    if !(-128..=127).contains(&zp_in) {
-        return Err(ctx.err(format!("input zero point {zp_in} is outside the int8 range")));
+    if !(range.0..=range.1).contains(&zp_in) {
+        return Err(ctx.err(format!("input zero point {zp_in} is outside the activation range")));
     }
     let wq = ctx.input_quant(filter_k)?;
     let filter_shape = ctx.input_shape(filter_k)?;
@@ -213,7 +251,7 @@ pub(crate) fn conv_quant(
             return Err(ctx.err(format!("activation bound {f} overflows int32 at output scale {s_out}")));
         }
     }
-    let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, -128, 127);
+    let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, range.0, range.1);
     Ok(ConvQuant { input_offset: -zp_in, output_offset: zp_out, multiplier, shift, act_min, act_max })
 }
 
@@ -399,15 +437,19 @@ impl ConvShape {
     }
 }
 
-/// Weights of the int8 kernel: widened to i16, layout OHWI (one contiguous row per output
-/// channel, in the order of the im2col patch).
-struct Int8Conv<'m> {
+/// The int8 / uint8 kernel (`T`). Weights widened to i16 with the filter offset added
+/// (`w − zp_w`, 0 for int8), layout OHWI (one contiguous row per output channel, in the order
+/// of the im2col patch).
+struct QConv<'m, T: Q8> {
     s: ConvShape,
     q: ConvQuant,
     /// Filter widened to i16, `[OC][KH·KW·FC]`.
     w: Vec<i16>,
     /// Set when the filter is not constant: re-widened at every invoke.
     w_input: Option<usize>,
+    /// −zp_w (uint8), 0 (int8).
+    filter_offset: i16,
+    _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
     /// One im2col patch: `x − zp_in` for in-bounds taps, 0 for taps outside the input.
     patch: Vec<i16>,
@@ -440,19 +482,19 @@ fn dot4_i16(a: [&[i16]; 4], b: &[i16]) -> [i32; 4] {
     acc
 }
 
-impl Kernel for Int8Conv<'_> {
+impl<T: Q8> Kernel for QConv<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
         let k = self.s.filter_len();
         if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
+            let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v as i16;
+                *d = v.to_i32() as i16 + self.filter_offset;
             }
         }
-        let x = check_len(inputs.get::<i8>(0)?, g.input_len(), "input")?;
+        let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
-        let out = check_len_mut(outputs.get::<i8>(0)?, g.output_len(), "output")?;
+        let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
         let w = &self.w[..];
         let q = &self.q;
         let in_off = q.input_offset as i16;
@@ -476,7 +518,7 @@ impl Kernel for Int8Conv<'_> {
                                     (Some(iy), Some(ix)) => {
                                         let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
                                         for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
-                                            *d = v as i16 + in_off;
+                                            *d = v.to_i32() as i16 + in_off;
                                         }
                                     }
                                     _ => dst.fill(0),
@@ -499,7 +541,7 @@ impl Kernel for Int8Conv<'_> {
                                     Some(bias) => a.wrapping_add(bias[oc + j]),
                                     None => a,
                                 };
-                                opix[oc + j] = q.requantize(a, oc + j);
+                                opix[oc + j] = T::from_i32(q.requantize_i32(a, oc + j));
                             }
                             oc += 4;
                         }
@@ -508,7 +550,7 @@ impl Kernel for Int8Conv<'_> {
                             if let Some(bias) = bias {
                                 acc = acc.wrapping_add(bias[oc]);
                             }
-                            opix[oc] = q.requantize(acc, oc);
+                            opix[oc] = T::from_i32(q.requantize_i32(acc, oc));
                             oc += 1;
                         }
                     }
@@ -517,6 +559,172 @@ impl Kernel for Int8Conv<'_> {
         }
         Ok(())
     }
+}
+
+/// int16 activations (zero point 0), int8 weights, int32 or int64 bias `B`
+/// (`reference_integer_ops::ConvPerChannel` for int16): the accumulator has the bias type
+/// (`acc32`: int32 wrapping and the int32 MBQM; else int64 and the int64 MBQM).
+struct I16Conv<'m, B: Element + Copy + Into<i64>> {
+    s: ConvShape,
+    q: ConvQuant,
+    /// Filter widened to i16, `[OC][KH·KW·FC]`.
+    w: Vec<i16>,
+    w_input: Option<usize>,
+    bias: Option<Operand<'m, B>>,
+    acc32: bool,
+    /// One im2col patch: `x − zp_in` for in-bounds taps, 0 for taps outside the input.
+    patch: Vec<i32>,
+}
+
+impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let ConvShape { g, fc, groups, fpg } = self.s;
+        let k = self.s.filter_len();
+        if let Some(wk) = self.w_input {
+            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
+            for (d, &v) in self.w.iter_mut().zip(w8) {
+                *d = v as i16;
+            }
+        }
+        let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
+        let bias = bias_values(&self.bias, inputs, g.out_c)?;
+        let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        let w = &self.w[..];
+        let q = &self.q;
+        let patch = &mut self.patch[..k];
+        let image = g.in_h * g.in_w * g.in_c;
+        let mut opix_chunks = out.chunks_exact_mut(g.out_c.max(1));
+        for b in 0..g.batches {
+            let xb = &x[b * image..(b + 1) * image];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
+                    for grp in 0..groups {
+                        let mut p = 0;
+                        for fy in 0..g.fh {
+                            let iy = g.in_y(oy, fy);
+                            for fx in 0..g.fw {
+                                let dst = &mut patch[p..p + fc];
+                                p += fc;
+                                match (iy, g.in_x(ox, fx)) {
+                                    (Some(iy), Some(ix)) => {
+                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
+                                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
+                                            *d = v as i32 + q.input_offset;
+                                        }
+                                    }
+                                    _ => dst.fill(0),
+                                }
+                            }
+                        }
+                        for oc in grp * fpg..(grp + 1) * fpg {
+                            let row = &w[oc * k..(oc + 1) * k];
+                            let mut acc: i64 = 0;
+                            for (&wv, &xv) in row.iter().zip(patch.iter()) {
+                                acc += wv as i64 * xv as i64;
+                            }
+                            if let Some(bias) = bias {
+                                acc = acc.wrapping_add(bias[oc].into());
+                            }
+                            let v = if self.acc32 {
+                                arith::mbqm(acc as i32, q.multiplier[oc], q.shift[oc])
+                            } else {
+                                arith::mbqm_i64(acc, q.multiplier[oc], q.shift[oc])
+                            };
+                            opix[oc] = v.wrapping_add(q.output_offset).clamp(q.act_min, q.act_max) as i16;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The accumulator of an int16 CONV_2D / FULLY_CONNECTED from the options'
+/// `quantized_bias_type` and bias input `k`: `true` for int32, `false` for int64.
+/// TFLite takes the int32 path only when the option says INT32 (the bias must then be int32);
+/// INT64 or an unset option (FLOAT32) takes the int64 path. An int32 bias with the option unset
+/// is rejected: TFLite would read it as int64 (out of bounds).
+pub(crate) fn int16_bias_type(ctx: &PrepareContext<'_, '_>, option: tflite::TensorType, k: usize) -> Result<bool> {
+    let acc32 = match option {
+        tflite::TensorType::INT32 => true,
+        tflite::TensorType::INT64 | tflite::TensorType::FLOAT32 => false,
+        other => return Err(ctx.err(format!("quantized_bias_type {other:?} must be INT32 or INT64"))),
+    };
+    if ctx.has_input(k) {
+        let bt = ctx.input_dtype(k)?;
+        let ok = match option {
+            tflite::TensorType::INT32 => bt == DType::Int32,
+            _ => bt == DType::Int64,
+        };
+        if !ok {
+            return Err(ctx.err(format!("int16 bias of type {bt} does not match quantized_bias_type {option:?}")));
+        }
+        if let Some(q) = &ctx.input(k)?.quantization
+            && q.zero_point.len() == 1
+            && q.zero_point[0] != 0
+        {
+            return Err(ctx.err("bias zero point must be 0"));
+        }
+    }
+    Ok(acc32)
+}
+
+/// Requantization of the legacy uint8 CONV_2D / DEPTHWISE_CONV_2D (per-tensor asymmetric
+/// weights): `QuantizeMultiplier(double(float(s_in·s_w)) / double(s_out))`
+/// (`GetQuantizedConvolutionMultipler`, the product in float32), broadcast to every channel,
+/// after TFLite's bias-scale check `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`. Returns the
+/// parameters and −zp_w.
+pub(crate) fn legacy_u8_quant(
+    ctx: &PrepareContext<'_, '_>,
+    channels: usize,
+    act: tflite::ActivationFunctionType,
+) -> Result<(ConvQuant, i16)> {
+    let wq = ctx.input_quant(1)?;
+    if wq.is_per_channel() {
+        return Err(ctx.err("uint8 convolutions need per-tensor weights"));
+    }
+    let mut q = conv_quant_range(ctx, 0, 1, channels, act, false, (0, 255))?;
+    let zp_w = wq.zero_point.first().copied().unwrap_or(0);
+    if !(0..=255).contains(&zp_w) {
+        return Err(ctx.err(format!("filter zero point {zp_w} is outside the uint8 range")));
+    }
+    let (s_in, _) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+    let (s_out, _) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+    let product = (s_in * wq.scale[0]) as f64;
+    if ctx.has_input(2) {
+        let s_bias = match &ctx.input(2)?.quantization {
+            Some(bq) if bq.scale.len() == 1 => bq.scale[0] as f64,
+            _ => 0.0,
+        };
+        let ratio = (product - s_bias).abs() / s_out as f64;
+        if ratio.is_nan() || ratio > 0.02 {
+            return Err(ctx.err(format!(
+                "bias scale {s_bias} differs from input scale × filter scale {product} (TFLite refuses this)"
+            )));
+        }
+    }
+    let (m, sh) = arith::quantize_multiplier(product / s_out as f64);
+    q.multiplier.fill(m);
+    q.shift.fill(sh);
+    Ok((q, -(zp_w as i16)))
+}
+
+/// Widens a constant filter (`[..]` of `T`) to i16 with `offset` added, or marks it as read at
+/// every invoke.
+fn widen_filter<T: Q8>(ctx: &PrepareContext<'_, '_>, w_len: usize, offset: i16) -> Result<(Vec<i16>, Option<usize>)> {
+    let mut w = buffer::<i16>(ctx, w_len, "filter")?;
+    let w_input = match const_values::<T>(ctx, 1, w_len)? {
+        Some(c) => {
+            for (d, &v) in w.iter_mut().zip(c.iter()) {
+                *d = v.to_i32() as i16 + offset;
+            }
+            None
+        }
+        None => Some(1),
+    };
+    Ok((w, w_input))
 }
 
 /// The float kernel: filter re-laid out as `[KH][KW][FC][OC]` so that the innermost loop runs
@@ -630,17 +838,49 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, 2, oc)?;
             let q = conv_quant(ctx, 0, 1, oc, act, true)?;
-            let mut w = buffer::<i16>(ctx, w_len, "filter")?;
-            let w_input = match const_values::<i8>(ctx, 1, w_len)? {
-                Some(c) => {
-                    for (d, &v) in w.iter_mut().zip(c.iter()) {
-                        *d = v as i16;
-                    }
-                    None
-                }
-                None => Some(1),
-            };
-            Ok(Box::new(Int8Conv { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, patch: vec![0; s.filter_len()] }))
+            let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
+            Ok(Box::new(QConv::<i8> {
+                s,
+                q,
+                w,
+                w_input,
+                filter_offset: 0,
+                _t: PhantomData,
+                bias: bias_operand(ctx, 2, oc)?,
+                patch: vec![0; s.filter_len()],
+            }))
+        }
+        (DType::UInt8, DType::UInt8, DType::UInt8) => {
+            if groups != 1 {
+                return Err(ctx.err("uint8 CONV_2D does not support grouped convolution"));
+            }
+            check_int32_bias(ctx, 2, oc)?;
+            let (q, filter_offset) = legacy_u8_quant(ctx, oc, act)?;
+            let (w, w_input) = widen_filter::<u8>(ctx, w_len, filter_offset)?;
+            Ok(Box::new(QConv::<u8> {
+                s,
+                q,
+                w,
+                w_input,
+                filter_offset,
+                _t: PhantomData,
+                bias: bias_operand(ctx, 2, oc)?,
+                patch: vec![0; s.filter_len()],
+            }))
+        }
+        (DType::Int16, DType::Int8, DType::Int16) => {
+            let acc32 = int16_bias_type(ctx, o.quantized_bias_type(), 2)?;
+            let q = conv_quant_range(ctx, 0, 1, oc, act, true, (-32768, 32767))?;
+            if q.input_offset != 0 || q.output_offset != 0 {
+                return Err(ctx.err("int16 CONV_2D needs zero points 0"));
+            }
+            let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
+            let patch = vec![0; s.filter_len()];
+            if has_bias && ctx.input_dtype(2)? == DType::Int32 {
+                Ok(Box::new(I16Conv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc32, patch }))
+            } else {
+                Ok(Box::new(I16Conv::<i64> { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc32, patch }))
+            }
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(2)? != DType::Float32 {
@@ -707,7 +947,7 @@ mod tests {
         }
     }
 
-    fn run_i8(k: &mut Int8Conv<'_>, x: &[i8]) -> Vec<i8> {
+    fn run_i8(k: &mut QConv<'_, i8>, x: &[i8]) -> Vec<i8> {
         let n = k.s.g.output_len();
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
@@ -722,11 +962,13 @@ mod tests {
         // zp_out 3 → 8, 11, 8.
         let mut g = geom((1, 3), 1, (1, 3), 1);
         g.pad_w = 1;
-        let mut k = Int8Conv {
+        let mut k = QConv::<i8> {
             s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
             q: quant(1, 1 << 30, 0, -1, 3),
             w: vec![1, 2, 3],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: Some(Operand::Const(Cow::Owned(vec![2]))),
             patch: vec![0; 3],
         };
@@ -740,11 +982,13 @@ mod tests {
         // Multiplier 0.5 (M = 2^30, shift 0): SRDHM rounds ties away from zero for positive
         // products (3 → 2) and toward zero for negative ones (−3 → −1, SRDHM's nudge), −2 → −1.
         let g = geom((1, 1), 2, (1, 1), 5);
-        let mut k = Int8Conv {
+        let mut k = QConv::<i8> {
             s: ConvShape { g, fc: 2, groups: 1, fpg: 5 },
             q: quant(5, 1 << 30, 0, 0, 0),
             w: vec![1, 0, 0, 1, 1, 1, -1, 0, 2, 2],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: None,
             patch: vec![0; 2],
         };
@@ -765,11 +1009,13 @@ mod tests {
         // 4 input channels, 2 groups of 2, 2 output channels (one per group), 1×1 filter.
         // x − zp = [1, 2, 3, 4]; oc0 = 1·1 + 1·2 = 3 (channels 0, 1); oc1 = 1·3 + 2·4 = 11.
         let g = geom((1, 1), 4, (1, 1), 2);
-        let mut k = Int8Conv {
+        let mut k = QConv::<i8> {
             s: ConvShape { g, fc: 2, groups: 2, fpg: 1 },
             q: quant(2, 1 << 30, 1, 0, 0), // ×1
             w: vec![1, 1, 1, 2],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: None,
             patch: vec![0; 2],
         };
@@ -814,5 +1060,63 @@ mod tests {
         let mut dst = [0; 4];
         ohwi_to_hwio(&src, &mut dst, 2, 1, 2, 1);
         assert_eq!(dst, [0, 10, 1, 11]);
+    }
+
+    #[test]
+    fn int16_accumulator_follows_the_bias_type() {
+        // 1×1 conv, one channel: x = 100, w = 127 → 12700; bias 2^31 − 11. Multiplier 0.5,
+        // shift −30 (×2^−31). int64: (2147496337·2^14 + 2^44) >> 45 = 1. int32: the sum wraps to
+        // −2147470959; SRDHM → −1073735479, RDBPOT by 30 → −1.
+        let g = geom((1, 1), 1, (1, 1), 1);
+        let mut q = quant(1, 1 << 30, -30, 0, 0);
+        q.act_min = -32768;
+        q.act_max = 32767;
+        let mut k = I16Conv::<i64> {
+            s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
+            q,
+            w: vec![127],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![i32::MAX as i64 - 10]))),
+            acc32: false,
+            patch: vec![0; 1],
+        };
+        let x = [100i16];
+        let run = |k: &mut I16Conv<'_, i64>| {
+            let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+            bytemuck::cast_slice::<u8, i16>(&out[0])[0]
+        };
+        assert_eq!(run(&mut k), 1);
+        k.acc32 = true;
+        assert_eq!(run(&mut k), -1);
+        // No bias, multiplier ×0.5: 12700 → 6350 (int64 MBQM rounds half up: 3 → 2).
+        k.acc32 = false;
+        k.bias = None;
+        k.q.shift = vec![0];
+        assert_eq!(run(&mut k), 6350);
+        k.w = vec![3];
+        let x1 = [1i16];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x1)], &[2]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0])[0], 2);
+    }
+
+    #[test]
+    fn uint8_subtracts_the_filter_zero_point() {
+        // 1×2 input, one channel, 1×2 filter VALID: x = [0, 255], zp_in 100 → [−100, 155];
+        // w = [50, 250], zp_w 150 → [−100, 100]; acc = 10000 + 15500 = 25500; ×2^−8 (M 2^30,
+        // shift −7) = 99.6 → 100; + zp_out 20 = 120.
+        let mut g = geom((1, 2), 1, (1, 2), 1);
+        g.out_w = 1;
+        let mut k = QConv::<u8> {
+            s: ConvShape { g, fc: 1, groups: 1, fpg: 1 },
+            q: ConvQuant { act_min: 0, act_max: 255, ..quant(1, 1 << 30, -7, 100, 20) },
+            w: vec![-100, 100],
+            w_input: None,
+            filter_offset: -150,
+            _t: PhantomData,
+            bias: None,
+            patch: vec![0; 2],
+        };
+        let out = crate::ops::run_kernel(&mut k, &[&[0u8, 255][..]], &[1]).unwrap();
+        assert_eq!(out[0], vec![120]);
     }
 }

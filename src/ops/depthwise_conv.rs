@@ -13,6 +13,16 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))`. The filter zero
 //!   point is ignored. Per-channel filters need `filter_shape[quantized_dimension] == OC`
 //!   (normally dimension 3).
+//! - uint8 legacy (`reference_ops::DepthwiseConv`, `depthwiseconv_uint8.h`, rounding
+//!   kAwayFromZero = the double-rounding MBQM): per-tensor asymmetric uint8 weights,
+//!   `acc = Σ (w − zp_w)·(x − zp_in) + bias` in wrapping int32, one multiplier
+//!   `QuantizeMultiplier(double(float(s_in·s_w)) / double(s_out))` (see `conv.rs`, with the same
+//!   bias-scale check), `out = clamp(MBQM(acc) + zp_out)` in [0, 255].
+//! - int16x8 (`reference_integer_ops::DepthwiseConvPerChannel` for int16): zero points 0, int8
+//!   weights, **int64** bias only (TFLite refuses int32), `acc = Σ w·x + bias` in int64,
+//!   `out = clamp(MBQM64(acc, M[oc], s[oc]))` (the int64-input MBQM, truncated to int32 as in
+//!   C++). TFLite's int16 kernel loops over the option field `depth_multiplier` instead of
+//!   OC / IC: a model whose field disagrees is rejected.
 //! - float32 (`reference/depthwiseconv_float.h`): `total = Σ x·w` in float32 over filter rows
 //!   then columns, from 0; `out = clamp(total + bias, lo, hi)`, bias 0.0 when absent.
 //!
@@ -21,43 +31,50 @@
 //! rejected (TFLite ignores them); a bias input marked as omitted (index −1) is accepted as no
 //! bias (TFLite's prepare fails on it, though it accepts a model with two inputs).
 
+use std::marker::PhantomData;
+
 use super::conv::{
     ConvQuant, Geometry, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
-    check_len_mut, const_values, conv_quant, dims4, product,
+    check_len_mut, const_values, conv_quant, conv_quant_range, dims4, legacy_u8_quant, product,
 };
+use super::fully_connected::Q8;
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tflite;
 
-struct Int8Dw<'m> {
+/// int8 / uint8 (`T`) kernel.
+struct QDw<'m, T: Q8> {
     g: Geometry,
     dm: usize,
     q: ConvQuant,
-    /// Filter widened to i16, `[KH][KW][OC]`.
+    /// Filter widened to i16 with the filter offset added (`w − zp_w` for uint8), `[KH][KW][OC]`.
     w: Vec<i16>,
     w_input: Option<usize>,
+    /// −zp_w (uint8), 0 (int8).
+    filter_offset: i16,
+    _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
     acc: Vec<i32>,
 }
 
-impl Kernel for Int8Dw<'_> {
+impl<T: Q8> Kernel for QDw<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let g = self.g;
         let (ic_n, oc_n, dm) = (g.in_c, g.out_c, self.dm);
         if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
+            let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v as i16;
+                *d = v.to_i32() as i16 + self.filter_offset;
             }
         }
-        let x = check_len(inputs.get::<i8>(0)?, g.input_len(), "input")?;
+        let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
-        let out = check_len_mut(outputs.get::<i8>(0)?, g.output_len(), "output")?;
+        let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
         let w = &self.w[..];
         let q = &self.q;
-        // zp_in is in the int8 range (checked in prepare), so −zp_in fits in i16.
+        // zp_in is in the activation range (checked in prepare), so x − zp_in fits in i16.
         let off = q.input_offset as i16;
         let acc = &mut self.acc[..oc_n];
         let image = g.in_h * g.in_w * ic_n;
@@ -80,23 +97,94 @@ impl Kernel for Int8Dw<'_> {
                             let s = (iy * g.in_w + ix) * ic_n;
                             let xs = &xb[s..s + ic_n];
                             let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
-                            // |w·(x − zp_in)| ≤ 128·255 fits in i16: multiply in 16 bits.
+                            // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16, so multiply in 16 bits;
+                            // uint8: |w − zp_w|, |x − zp_in| ≤ 255, the product needs i32.
+                            let signed = T::MIN < 0;
                             if dm == 1 {
                                 for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
-                                    *a = a.wrapping_add(wv.wrapping_mul(xv as i16 + off) as i32);
+                                    let xo = xv.to_i32() as i16 + off;
+                                    let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
+                                    *a = a.wrapping_add(p);
                                 }
                             } else {
                                 for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                    let xo = xv as i16 + off;
+                                    let xo = xv.to_i32() as i16 + off;
                                     for (a, &wv) in ac.iter_mut().zip(wc) {
-                                        *a = a.wrapping_add(wv.wrapping_mul(xo) as i32);
+                                        let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
+                                        *a = a.wrapping_add(p);
                                     }
                                 }
                             }
                         }
                     }
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
-                        *o = q.requantize(a, oc);
+                        *o = T::from_i32(q.requantize_i32(a, oc));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// int16 activations (zero points 0), int8 weights, int64 bias
+/// (`reference_integer_ops::DepthwiseConvPerChannel` for int16): int64 accumulator, the int64
+/// MBQM, no offsets.
+struct I16Dw<'m> {
+    g: Geometry,
+    dm: usize,
+    q: ConvQuant,
+    /// Filter widened to i32, `[KH][KW][OC]`.
+    w: Vec<i32>,
+    w_input: Option<usize>,
+    bias: Option<Operand<'m, i64>>,
+    acc: Vec<i64>,
+}
+
+impl Kernel for I16Dw<'_> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let g = self.g;
+        let (ic_n, oc_n, dm) = (g.in_c, g.out_c, self.dm);
+        if let Some(wk) = self.w_input {
+            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
+            for (d, &v) in self.w.iter_mut().zip(w8) {
+                *d = v as i32;
+            }
+        }
+        let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
+        let bias = bias_values(&self.bias, inputs, oc_n)?;
+        let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        let w = &self.w[..];
+        let q = &self.q;
+        let acc = &mut self.acc[..oc_n];
+        let image = g.in_h * g.in_w * ic_n;
+        let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
+        for b in 0..g.batches {
+            let xb = &x[b * image..(b + 1) * image];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
+                    match bias {
+                        Some(bias) => acc.copy_from_slice(bias),
+                        None => acc.fill(0),
+                    }
+                    for fy in 0..g.fh {
+                        let Some(iy) = g.in_y(oy, fy) else { continue };
+                        for fx in 0..g.fw {
+                            let Some(ix) = g.in_x(ox, fx) else { continue };
+                            let s = (iy * g.in_w + ix) * ic_n;
+                            let xs = &xb[s..s + ic_n];
+                            let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
+                            for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
+                                for (a, &wv) in ac.iter_mut().zip(wc) {
+                                    *a = a.wrapping_add((wv * xv as i32) as i64);
+                                }
+                            }
+                        }
+                    }
+                    for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
+                        let v = arith::mbqm_i64(a, q.multiplier[oc], q.shift[oc]);
+                        *o = v.clamp(q.act_min, q.act_max) as i16;
                     }
                 }
             }
@@ -200,17 +288,68 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, 2, oc)?;
             let q = conv_quant(ctx, 0, 1, oc, act, false)?;
-            let mut w = buffer::<i16>(ctx, w_len, "filter")?;
+            let (w, w_input) = widen::<i8>(ctx, w_len, 0)?;
+            Ok(Box::new(QDw::<i8> {
+                g,
+                dm,
+                q,
+                w,
+                w_input,
+                filter_offset: 0,
+                _t: PhantomData,
+                bias: bias_operand(ctx, 2, oc)?,
+                acc: vec![0; oc],
+            }))
+        }
+        (DType::UInt8, DType::UInt8, DType::UInt8) => {
+            check_int32_bias(ctx, 2, oc)?;
+            let (q, filter_offset) = legacy_u8_quant(ctx, oc, act)?;
+            let (w, w_input) = widen::<u8>(ctx, w_len, filter_offset)?;
+            Ok(Box::new(QDw::<u8> {
+                g,
+                dm,
+                q,
+                w,
+                w_input,
+                filter_offset,
+                _t: PhantomData,
+                bias: bias_operand(ctx, 2, oc)?,
+                acc: vec![0; oc],
+            }))
+        }
+        (DType::Int16, DType::Int8, DType::Int16) => {
+            // TFLite's int16 kernel loops over the option's depth_multiplier (not OC / IC).
+            if o.depth_multiplier() < 0 || o.depth_multiplier() as usize != dm {
+                return Err(ctx.err(format!(
+                    "int16 DEPTHWISE_CONV_2D needs depth_multiplier = {dm} (output / input channels), got {}",
+                    o.depth_multiplier()
+                )));
+            }
+            if has_bias && ctx.input_dtype(2)? != DType::Int64 {
+                return Err(ctx.err("int16 DEPTHWISE_CONV_2D needs an int64 bias"));
+            }
+            if has_bias
+                && let Some(bq) = &ctx.input(2)?.quantization
+                && bq.zero_point.len() == 1
+                && bq.zero_point[0] != 0
+            {
+                return Err(ctx.err("bias zero point must be 0"));
+            }
+            let q = conv_quant_range(ctx, 0, 1, oc, act, false, (-32768, 32767))?;
+            if q.input_offset != 0 || q.output_offset != 0 {
+                return Err(ctx.err("int16 DEPTHWISE_CONV_2D needs zero points 0"));
+            }
+            let mut w = buffer::<i32>(ctx, w_len, "filter")?;
             let w_input = match const_values::<i8>(ctx, 1, w_len)? {
                 Some(c) => {
                     for (d, &v) in w.iter_mut().zip(c.iter()) {
-                        *d = v as i16;
+                        *d = v as i32;
                     }
                     None
                 }
                 None => Some(1),
             };
-            Ok(Box::new(Int8Dw { g, dm, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc: vec![0; oc] }))
+            Ok(Box::new(I16Dw { g, dm, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc: vec![0; oc] }))
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(2)? != DType::Float32 {
@@ -232,6 +371,21 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         }
         _ => Err(ctx.err(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
     }
+}
+
+/// Widens a constant filter to i16 with `offset` added, or marks it as read at every invoke.
+fn widen<T: Q8>(ctx: &PrepareContext<'_, '_>, w_len: usize, offset: i16) -> Result<(Vec<i16>, Option<usize>)> {
+    let mut w = buffer::<i16>(ctx, w_len, "filter")?;
+    let w_input = match const_values::<T>(ctx, 1, w_len)? {
+        Some(c) => {
+            for (d, &v) in w.iter_mut().zip(c.iter()) {
+                *d = v.to_i32() as i16 + offset;
+            }
+            None
+        }
+        None => Some(1),
+    };
+    Ok((w, w_input))
 }
 
 #[cfg(test)]
@@ -270,7 +424,7 @@ mod tests {
         }
     }
 
-    fn run(k: &mut Int8Dw<'_>, x: &[i8]) -> Vec<i8> {
+    fn run(k: &mut QDw<'_, i8>, x: &[i8]) -> Vec<i8> {
         let n = k.g.output_len();
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
@@ -283,12 +437,14 @@ mod tests {
         // acc = [2, −6, −10, −35]; bias [1, 0, 0, 0] → [3, −6, −10, −35]; ×0.5 → SRDHM:
         // 1.5 → 2, −3, −5, −17.5 → −17 (negative ties toward zero); zp_out −1 → [1, −4, −6, −18].
         let g = geom((1, 1), 2, (1, 1), 4);
-        let mut k = Int8Dw {
+        let mut k = QDw::<i8> {
             g,
             dm: 2,
             q: quant(4, 1 << 30, 0, 1, -1),
             w: vec![1, -3, 2, 7],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: Some(Operand::Const(Cow::Owned(vec![1, 0, 0, 0]))),
             acc: vec![0; 4],
         };
@@ -306,12 +462,14 @@ mod tests {
         g.stride_w = 2;
         g.dil_w = 2;
         g.pad_w = 2;
-        let mut k = Int8Dw {
+        let mut k = QDw::<i8> {
             g,
             dm: 1,
             q: quant(1, 1 << 30, 1, 0, 0),
             w: vec![1, 10, 100],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: None,
             acc: vec![0; 1],
         };
@@ -336,5 +494,53 @@ mod tests {
         let x = [1e8f32, 1.0];
         let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn int16_depth_multiplier_two_int64() {
+        // 1×1 input, 2 channels x = [32767, −32768]; weights [127, −128, 1, 2]:
+        // oc0 = 127·32767 = 4161409, oc1 = −128·32767 = −4194176, oc2 = −32768, oc3 = −65536;
+        // bias [2^40, 0, 0, 0]. ×2^−8 (M 2^30, shift −7): int64 MBQM (x·2^14 + 2^21) >> 22:
+        // oc0 = 2^32 + round(16255.5) = 2^32 + 16256, truncated to int32 as TFLite's C++ does:
+        // 16256; oc1 = −16383.5 → −16383 (half up); oc2 = −128; oc3 = −256.
+        let g = geom((1, 1), 2, (1, 1), 4);
+        let mut q = quant(4, 1 << 30, -7, 0, 0);
+        q.act_min = -32768;
+        q.act_max = 32767;
+        let mut k = I16Dw {
+            g,
+            dm: 2,
+            q,
+            w: vec![127, -128, 1, 2],
+            w_input: None,
+            bias: Some(Operand::Const(Cow::Owned(vec![1 << 40, 0, 0, 0]))),
+            acc: vec![0; 4],
+        };
+        let x = [32767i16, -32768];
+        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[16256, -16383, -128, -256]);
+    }
+
+    #[test]
+    fn uint8_products_exceed_int16() {
+        // 1×1, one channel: x = 255, zp_in 0; w = 0, zp_w 255 → −255; acc = −65025 (beyond
+        // i16); ×2^−8 → −254.00… → clamped to 0; with zp_out 255: 1.
+        let g = geom((1, 1), 1, (1, 1), 1);
+        let mut q = quant(1, 1 << 30, -7, 0, 255);
+        q.act_min = 0;
+        q.act_max = 255;
+        let mut k = QDw::<u8> {
+            g,
+            dm: 1,
+            q,
+            w: vec![-255],
+            w_input: None,
+            filter_offset: -255,
+            _t: PhantomData,
+            bias: None,
+            acc: vec![0; 1],
+        };
+        let out = crate::ops::run_kernel(&mut k, &[&[255u8][..]], &[1]).unwrap();
+        assert_eq!(out[0], vec![1]);
     }
 }

@@ -3,6 +3,17 @@
 //! int8 (TFLite reference, `reference/integer_ops/fully_connected.h`, the overloads taking float
 //! scales): acc = Σ (w − zp_w)·(x − zp_in) + bias in int32 (per-channel ignores zp_w);
 //! out = clamp((int32)round(double(acc) · (double(s_in)·double(s_w[u]) / double(s_out))) + zp_out).
+//! uint8 (legacy, `reference_ops::FullyConnected` with float scales): the same formula with
+//! per-tensor asymmetric uint8 weights (`w − zp_w`), clamped to [0, 255].
+//! int16x8 (`FullyConnectedInt16` / `FullyConnectedPerChannelInt16`, the same float-scale
+//! reference overloads): int16 input and output with zero points 0, int8 weights;
+//! `acc = Σ (w − zp_w)·x (+ bias)` in the bias type: int32 (wrapping) when the options'
+//! `quantized_bias_type` is INT32, else int64 (INT64 or unset; the bias must then be int64 —
+//! TFLite would read an int32 bias as int64); `out = clamp((int32)round(double(acc)·scale))`.
+//! The double → int32 conversion is x86's (`i32::MIN` when out of range, then the zero point is
+//! added with wrapping), as TFLite's x86 build computes the undefined C++ cast.
+//! Per-tensor weights pass TFLite's bias-scale check (`|float(s_in·s_w) − s_bias| / s_out ≤
+//! 0.02`, `GetQuantizedConvolutionMultipler`), else the model is rejected like TFLite does.
 //! float32: Σ in order d = 0.., then + bias, then the activation clamp.
 //! Output shape: `[input elements / input_size, units]`, or the input's shape with the last
 //! dimension replaced by `units` when `keep_num_dims`.
@@ -42,9 +53,45 @@ struct Geometry {
     units: usize,
 }
 
-struct Int8Fc<'m> {
+/// An 8-bit activation type of the legacy/int8 kernels: int8, or uint8 (legacy asymmetric).
+pub(crate) trait Q8: super::Element + Copy {
+    const MIN: i32;
+    const MAX: i32;
+    fn to_i32(self) -> i32;
+    /// `v`, already clamped to `[MIN, MAX]`.
+    fn from_i32(v: i32) -> Self;
+}
+
+impl Q8 for i8 {
+    const MIN: i32 = -128;
+    const MAX: i32 = 127;
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self as i32
+    }
+    #[inline(always)]
+    fn from_i32(v: i32) -> Self {
+        v as i8
+    }
+}
+
+impl Q8 for u8 {
+    const MIN: i32 = 0;
+    const MAX: i32 = 255;
+    #[inline(always)]
+    fn to_i32(self) -> i32 {
+        self as i32
+    }
+    #[inline(always)]
+    fn from_i32(v: i32) -> Self {
+        v as u8
+    }
+}
+
+/// int8 or uint8 FULLY_CONNECTED (same formula; uint8 is per-tensor only).
+struct QFc<'m, T: Q8> {
     g: Geometry,
-    weights: Src<'m, i8>,
+    weights: Src<'m, T>,
     bias: Option<Src<'m, i32>>,
     input_offset: i32,
     filter_offset: i32,
@@ -55,15 +102,15 @@ struct Int8Fc<'m> {
     act_max: i32,
 }
 
-impl Kernel for Int8Fc<'_> {
+impl<T: Q8> Kernel for QFc<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i8>(0)?;
+        let x = inputs.get::<T>(0)?;
         let w = self.weights.get(inputs)?;
         let bias = match &self.bias {
             Some(b) => Some(b.get(inputs)?),
             None => None,
         };
-        let out = outputs.get::<i8>(0)?;
+        let out = outputs.get::<T>(0)?;
         let Geometry { batches, depth, units } = self.g;
         for b in 0..batches {
             let xb = &x[b * depth..(b + 1) * depth];
@@ -71,15 +118,63 @@ impl Kernel for Int8Fc<'_> {
                 let wu = &w[u * depth..(u + 1) * depth];
                 let mut acc: i32 = 0;
                 for (&xv, &wv) in xb.iter().zip(wu) {
-                    acc =
-                        acc.wrapping_add((wv as i32 + self.filter_offset).wrapping_mul(xv as i32 + self.input_offset));
+                    acc = acc
+                        .wrapping_add((wv.to_i32() + self.filter_offset).wrapping_mul(xv.to_i32() + self.input_offset));
                 }
                 if let Some(bias) = bias {
                     acc = acc.wrapping_add(bias[u]);
                 }
                 let scale = if self.scales.len() == 1 { self.scales[0] } else { self.scales[u] };
-                let v = (arith::round_f64(acc as f64 * scale) as i32).saturating_add(self.output_offset);
-                out[b * units + u] = v.clamp(self.act_min, self.act_max) as i8;
+                let v = arith::requantize_f64(acc as i64, scale, self.output_offset);
+                out[b * units + u] = T::from_i32(v.clamp(self.act_min, self.act_max));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// int16 activations, int8 weights, int32 or int64 bias (`B`). The accumulator has the bias
+/// type (`acc32`: int32 wrapping, else int64).
+struct I16Fc<'m, B: super::Element + Copy + Into<i64>> {
+    g: Geometry,
+    weights: Src<'m, i8>,
+    bias: Option<Src<'m, B>>,
+    filter_offset: i64,
+    acc32: bool,
+    /// double(s_in)·double(s_w[u]) / double(s_out), per unit (one value when per-tensor).
+    scales: Vec<f64>,
+    act_min: i32,
+    act_max: i32,
+}
+
+impl<B: super::Element + Copy + Into<i64>> Kernel for I16Fc<'_, B> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let x = inputs.get::<i16>(0)?;
+        let w = self.weights.get(inputs)?;
+        let bias = match &self.bias {
+            Some(b) => Some(b.get(inputs)?),
+            None => None,
+        };
+        let out = outputs.get::<i16>(0)?;
+        let Geometry { batches, depth, units } = self.g;
+        for b in 0..batches {
+            let xb = &x[b * depth..(b + 1) * depth];
+            for u in 0..units {
+                let wu = &w[u * depth..(u + 1) * depth];
+                let mut acc: i64 = 0;
+                for (&xv, &wv) in xb.iter().zip(wu) {
+                    acc = acc.wrapping_add((wv as i64 + self.filter_offset) * xv as i64);
+                }
+                if let Some(bias) = bias {
+                    acc = acc.wrapping_add(bias[u].into());
+                }
+                if self.acc32 {
+                    // int32 wrapping accumulation equals the int64 sum reduced modulo 2^32.
+                    acc = acc as i32 as i64;
+                }
+                let scale = if self.scales.len() == 1 { self.scales[0] } else { self.scales[u] };
+                let v = arith::requantize_f64(acc, scale, 0);
+                out[b * units + u] = v.clamp(self.act_min, self.act_max) as i16;
             }
         }
         Ok(())
@@ -160,38 +255,47 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
 
     let (ti, tw, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     match (ti, tw, to) {
-        (DType::Int8, DType::Int8, DType::Int8) => {
-            if has_bias && ctx.input_dtype(2)? != DType::Int32 {
-                return Err(ctx.err("int8 FULLY_CONNECTED needs an int32 bias"));
-            }
+        (DType::Int8, DType::Int8, DType::Int8) => prepare_q8::<i8>(ctx, g, act, has_bias),
+        (DType::UInt8, DType::UInt8, DType::UInt8) => prepare_q8::<u8>(ctx, g, act, has_bias),
+        (DType::Int16, DType::Int8, DType::Int16) => {
             if !arith::is_supported_activation(act) {
                 return Err(ctx.err(format!("unsupported fused activation {act:?}")));
             }
+            let option = opts.map_or(tflite::TensorType::FLOAT32, |o| o.quantized_bias_type());
+            let acc32 = super::conv::int16_bias_type(ctx, option, 2)?;
             let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
             let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-            let wq = ctx.input_quant(1)?;
-            let filter_offset = if wq.is_per_channel() {
-                if wq.scale.len() != units || wq.quantized_dimension != 0 {
-                    return Err(ctx.err("per-channel weights must have one scale per unit along dimension 0"));
-                }
-                0
-            } else {
-                -(wq.zero_point[0] as i32)
-            };
-            let scales = wq.scale.iter().map(|&s_w| s_in as f64 * s_w as f64 / s_out as f64).collect();
-            let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, zp_out, -128, 127)
+            if zp_in != 0 || zp_out != 0 {
+                return Err(ctx.err("int16 FULLY_CONNECTED needs zero points 0"));
+            }
+            let (scales, filter_offset) = fc_scales(ctx, units, s_in, s_out, has_bias)?;
+            let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, 0, -32768, 32767)
                 .map_err(|e| ctx.err(e.to_string()))?;
-            Ok(Box::new(Int8Fc {
-                g,
-                weights: Src::new(ctx, 1)?,
-                bias: if has_bias { Some(Src::new(ctx, 2)?) } else { None },
-                input_offset: -zp_in,
-                filter_offset,
-                output_offset: zp_out,
-                scales,
-                act_min,
-                act_max,
-            }))
+            let weights = Src::new(ctx, 1)?;
+            let filter_offset = filter_offset as i64;
+            if has_bias && ctx.input_dtype(2)? == DType::Int32 {
+                Ok(Box::new(I16Fc::<i32> {
+                    g,
+                    weights,
+                    bias: Some(Src::new(ctx, 2)?),
+                    filter_offset,
+                    acc32,
+                    scales,
+                    act_min,
+                    act_max,
+                }))
+            } else {
+                Ok(Box::new(I16Fc::<i64> {
+                    g,
+                    weights,
+                    bias: if has_bias { Some(Src::new(ctx, 2)?) } else { None },
+                    filter_offset,
+                    acc32,
+                    scales,
+                    act_min,
+                    act_max,
+                }))
+            }
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(2)? != DType::Float32 {
@@ -210,6 +314,87 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
 }
 
+/// Per-unit requantization scales `double(s_in)·double(s_w[u]) / double(s_out)` (one value when
+/// per-tensor) and the filter offset (−zp_w per-tensor, 0 per-channel). Per-tensor weights go
+/// through TFLite's `GetQuantizedConvolutionMultipler` check in prepare: with a bias,
+/// `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`.
+fn fc_scales(
+    ctx: &PrepareContext<'_, '_>,
+    units: usize,
+    s_in: f32,
+    s_out: f32,
+    has_bias: bool,
+) -> Result<(Vec<f64>, i32)> {
+    let wq = ctx.input_quant(1)?;
+    if wq.scale.is_empty() {
+        return Err(ctx.err("weights have no quantization scale"));
+    }
+    let filter_offset = if wq.is_per_channel() {
+        if wq.scale.len() != units || wq.quantized_dimension != 0 {
+            return Err(ctx.err("per-channel weights must have one scale per unit along dimension 0"));
+        }
+        0
+    } else {
+        let zp = wq.zero_point.first().copied().unwrap_or(0);
+        if !(-255..=255).contains(&zp) {
+            return Err(ctx.err(format!("weights zero point {zp} is out of range")));
+        }
+        if has_bias {
+            let product = (s_in * wq.scale[0]) as f64;
+            let s_bias = match &ctx.input(2)?.quantization {
+                Some(q) if q.scale.len() == 1 => q.scale[0] as f64,
+                _ => 0.0,
+            };
+            let ratio = (product - s_bias).abs() / s_out as f64;
+            if ratio.is_nan() || ratio > 0.02 {
+                return Err(ctx.err(format!(
+                    "bias scale {s_bias} differs from input scale × weights scale {product} (TFLite refuses this)"
+                )));
+            }
+        }
+        -(zp as i32)
+    };
+    let scales = wq.scale.iter().map(|&s_w| s_in as f64 * s_w as f64 / s_out as f64).collect();
+    Ok((scales, filter_offset))
+}
+
+/// int8 (per-tensor or per-channel weights) or uint8 (per-tensor, asymmetric weights).
+fn prepare_q8<'m, T: Q8>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    g: Geometry,
+    act: tflite::ActivationFunctionType,
+    has_bias: bool,
+) -> Result<Box<dyn Kernel + 'm>> {
+    if has_bias && ctx.input_dtype(2)? != DType::Int32 {
+        return Err(ctx.err("quantized FULLY_CONNECTED needs an int32 bias"));
+    }
+    if !arith::is_supported_activation(act) {
+        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+    }
+    let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+    let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
+    if !(T::MIN..=T::MAX).contains(&zp_in) {
+        return Err(ctx.err(format!("input zero point {zp_in} is out of range")));
+    }
+    if T::MIN == 0 && ctx.input_quant(1)?.is_per_channel() {
+        return Err(ctx.err("uint8 FULLY_CONNECTED needs per-tensor weights"));
+    }
+    let (scales, filter_offset) = fc_scales(ctx, g.units, s_in, s_out, has_bias)?;
+    let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, zp_out, T::MIN, T::MAX)
+        .map_err(|e| ctx.err(e.to_string()))?;
+    Ok(Box::new(QFc::<T> {
+        g,
+        weights: Src::new(ctx, 1)?,
+        bias: if has_bias { Some(Src::new(ctx, 2)?) } else { None },
+        input_offset: -zp_in,
+        filter_offset,
+        output_offset: zp_out,
+        scales,
+        act_min,
+        act_max,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +403,7 @@ mod tests {
     fn int8_requantizes_in_double_with_half_away_rounding() {
         // One unit, depth 2: x = [3, -1] (zp_in -1 → 4, 0), w = [5, 7], bias 2:
         // acc = 5·4 + 7·0 + 2 = 22; scale 0.25 → 5.5 → 6 (half away), + zp_out 1 = 7.
-        let mut k = Int8Fc {
+        let mut k = QFc::<i8> {
             g: Geometry { batches: 1, depth: 2, units: 1 },
             weights: Src::Const(Cow::Owned(vec![5, 7])),
             bias: Some(Src::Const(Cow::Owned(vec![2]))),
@@ -239,9 +424,68 @@ mod tests {
         assert_eq!(run_int8(&mut k, &[3, -1]), vec![0]);
     }
 
-    fn run_int8(k: &mut Int8Fc<'_>, x: &[i8]) -> Vec<i8> {
+    fn run_int8(k: &mut QFc<'_, i8>, x: &[i8]) -> Vec<i8> {
         let n = k.g.batches * k.g.units;
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn uint8_applies_both_offsets() {
+        // x = [10, 200], zp_in 128 → [−118, 72]; w = [0, 255], zp_w 128 → [−128, 127];
+        // acc = 15104 + 9144 − 248 (bias) = 24000; ×0.01 = 240, + zp_out 5 = 245.
+        let mut k = QFc::<u8> {
+            g: Geometry { batches: 1, depth: 2, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![0, 255])),
+            bias: Some(Src::Const(Cow::Owned(vec![-248]))),
+            input_offset: -128,
+            filter_offset: -128,
+            output_offset: 5,
+            scales: vec![0.01],
+            act_min: 0,
+            act_max: 255,
+        };
+        let run = |k: &mut QFc<'_, u8>| {
+            let out = crate::ops::run_kernel(k, &[&[10u8, 200][..]], &[1]).unwrap();
+            out[0][0]
+        };
+        assert_eq!(run(&mut k), 245);
+        // ×0.0125 = 300 → clamped to 255.
+        k.scales = vec![0.0125];
+        assert_eq!(run(&mut k), 255);
+    }
+
+    #[test]
+    fn int16_accumulator_follows_the_bias_type() {
+        // depth 1: x = 100, w = 127 → 12700; bias 2^31 − 11 → 2147496337 in int64 but
+        // −2147470959 in wrapping int32. Scale 2^−31: int64 → round(1.000006) = 1;
+        // int32 → round(−0.99999) = −1.
+        let mut k = I16Fc::<i64> {
+            g: Geometry { batches: 1, depth: 1, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![127])),
+            bias: Some(Src::Const(Cow::Owned(vec![i32::MAX as i64 - 10]))),
+            filter_offset: 0,
+            acc32: false,
+            scales: vec![1.0 / 2147483648.0],
+            act_min: -32768,
+            act_max: 32767,
+        };
+        let x = [100i16];
+        let run = |k: &mut I16Fc<'_, i64>| {
+            let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+            bytemuck::cast_slice::<u8, i16>(&out[0])[0]
+        };
+        assert_eq!(run(&mut k), 1);
+        k.acc32 = true;
+        assert_eq!(run(&mut k), -1);
+        // Ties round half away from zero, then the int16 activation range clamps:
+        // acc = 12700 + 0 → ×0.5 = 6350; ×2^−1·… with bias −12701: −1 × 0.5 = −0.5 → −1.
+        k.acc32 = false;
+        k.bias = Some(Src::Const(Cow::Owned(vec![-12701])));
+        k.scales = vec![0.5];
+        assert_eq!(run(&mut k), -1);
+        k.bias = None;
+        k.scales = vec![10.0];
+        assert_eq!(run(&mut k), 32767);
     }
 }

@@ -15,6 +15,11 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))` and the fused
 //!   activation's range (TFLite reads the activation through a `TfLiteConvParams` cast, which
 //!   lands on the same field). The filter zero point is ignored.
+//! - int16x8 (`reference_integer_ops::TransposeConv` for int16): zero points 0, int8 weights,
+//!   bias int32 or int64; the scatter accumulates in the type TFLite dispatches on (the
+//!   options' `quantized_bias_type` INT32: wrapping int32 and the int32 MBQM; INT64 or unset:
+//!   int64 and the int64-input MBQM), then `+ bias`, requantize, clamp to the activation range.
+//!   An int32 bias with the option unset is rejected (TFLite would read it as int64).
 //! - float32 (`reference/transpose_conv.h`, a scatter): each output starts at 0.0 and receives
 //!   `x·w` in the order input row, input column, input channel; then `+ bias` when a bias is
 //!   present, then the fused activation clamp (TFLite 2.21's float kernel applies it too).
@@ -26,9 +31,9 @@
 
 use super::conv::{
     ConvQuant, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len, check_len_mut,
-    const_values, conv_quant, dims4, positive, product,
+    const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, positive, product,
 };
-use super::{Inputs, Kernel, Outputs, PrepareContext};
+use super::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
@@ -157,6 +162,74 @@ impl Kernel for Int8TConv<'_> {
                     }
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
                         *o = q.requantize(a, oc);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// int16 activations (zero points 0), int8 weights, int32 or int64 bias `B`
+/// (`reference_integer_ops::TransposeConv` for int16): the scatter accumulates in the bias type
+/// (`acc32`: wrapping int32 and the int32 MBQM; else int64 and the int64 MBQM).
+struct I16TConv<'m, B: Element + Copy + Into<i64>> {
+    s: Shape,
+    q: ConvQuant,
+    /// `[KH][KW][IC][OC]` widened to i32.
+    w: Vec<i32>,
+    w_input: Option<usize>,
+    bias: Option<Operand<'m, B>>,
+    acc32: bool,
+    acc: Vec<i64>,
+}
+
+impl<B: Element + Copy + Into<i64>> Kernel for I16TConv<'_, B> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let s = self.s;
+        if let Some(wk) = self.w_input {
+            let src = check_len(inputs.get::<i8>(wk)?, self.w.len(), "weights")?;
+            ohwi_to_hwio(src, &mut self.w, &s, |v| v as i32);
+        }
+        let x = check_len(inputs.get::<i16>(INPUT)?, s.input_len(), "input")?;
+        let bias = bias_values(&self.bias, inputs, s.out_c)?;
+        let out = check_len_mut(outputs.get::<i16>(0)?, s.output_len(), "output")?;
+        let (ic_n, oc_n) = (s.in_c, s.out_c);
+        let w = &self.w[..];
+        let q = &self.q;
+        let acc = &mut self.acc[..oc_n];
+        let image = s.in_h * s.in_w * ic_n;
+        let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
+        for b in 0..s.batches {
+            let xb = &x[b * image..(b + 1) * image];
+            for oy in 0..s.out_h {
+                for ox in 0..s.out_w {
+                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
+                    acc.fill(0);
+                    for (iy, fy) in Shape::taps(oy, s.pad_h, s.stride_h, s.fh, s.in_h) {
+                        for (ix, fx) in Shape::taps(ox, s.pad_w, s.stride_w, s.fw, s.in_w) {
+                            let xs = &xb[(iy * s.in_w + ix) * ic_n..(iy * s.in_w + ix + 1) * ic_n];
+                            let wtap = (fy * s.fw + fx) * ic_n * oc_n;
+                            for (ic, &xv) in xs.iter().enumerate() {
+                                let xo = xv as i32 + q.input_offset;
+                                let row = &w[wtap + ic * oc_n..wtap + (ic + 1) * oc_n];
+                                for (a, &wv) in acc.iter_mut().zip(row) {
+                                    *a = a.wrapping_add((xo * wv) as i64);
+                                }
+                            }
+                        }
+                    }
+                    for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
+                        let a = match bias {
+                            Some(bias) => a.wrapping_add(bias[oc].into()),
+                            None => a,
+                        };
+                        let v = if self.acc32 {
+                            arith::mbqm(a as i32, q.multiplier[oc], q.shift[oc])
+                        } else {
+                            arith::mbqm_i64(a, q.multiplier[oc], q.shift[oc])
+                        };
+                        *o = v.wrapping_add(q.output_offset).clamp(q.act_min, q.act_max) as i16;
                     }
                 }
             }
@@ -302,6 +375,30 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             };
             Ok(Box::new(Int8TConv { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc: vec![0; oc] }))
         }
+        (DType::Int16, DType::Int8, DType::Int16) => {
+            let option = ctx
+                .options::<tflite::TransposeConvOptions>()
+                .map_or(tflite::TensorType::FLOAT32, |o| o.quantized_bias_type());
+            let acc32 = int16_bias_type(ctx, option, BIAS)?;
+            let q = conv_quant_range(ctx, INPUT, WEIGHTS, oc, act, false, (-32768, 32767))?;
+            if q.input_offset != 0 || q.output_offset != 0 {
+                return Err(ctx.err("int16 TRANSPOSE_CONV needs zero points 0"));
+            }
+            let mut w = buffer::<i32>(ctx, w_len, "weights")?;
+            let w_input = match const_values::<i8>(ctx, WEIGHTS, w_len)? {
+                Some(c) => {
+                    ohwi_to_hwio(&c, &mut w, &s, |v| v as i32);
+                    None
+                }
+                None => Some(WEIGHTS),
+            };
+            let acc = vec![0; oc];
+            if has_bias && ctx.input_dtype(BIAS)? == DType::Int32 {
+                Ok(Box::new(I16TConv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc32, acc }))
+            } else {
+                Ok(Box::new(I16TConv::<i64> { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc32, acc }))
+            }
+        }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(BIAS)? != DType::Float32 {
                 return Err(ctx.err("float TRANSPOSE_CONV needs a float32 bias"));
@@ -421,5 +518,40 @@ mod tests {
         let x = [1.5f32, -4.0];
         let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[16]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[3.0, 0.0, 0.0, -8.0]);
+    }
+
+    #[test]
+    fn int16_scatter_int64_and_int32_rounding() {
+        // 1×2 input, stride 2, 1×2 filter, no padding → 4 outputs: x0·w0, x0·w1, x1·w0, x1·w1
+        // with x = [32767, −32768], w = [127, −128], + bias 1024, ×2^−11 (M 2^30, shift −10):
+        // sums 4162433, −4193152, −4160512, 4195328 → /2048 = 2032.4, −2047.4, −2031.5, 2048.5.
+        // int64 MBQM rounds the ties up: −2031, 2049; the int32 MBQM rounds them away from
+        // zero: −2032, 2049.
+        let s = shape_1d(2, 4, 2, 2, 0);
+        let q = ConvQuant {
+            input_offset: 0,
+            output_offset: 0,
+            multiplier: vec![1 << 30],
+            shift: vec![-10],
+            act_min: -32768,
+            act_max: 32767,
+        };
+        let mut k = I16TConv::<i64> {
+            s,
+            q,
+            w: vec![127, -128],
+            w_input: None,
+            bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![1024]))),
+            acc32: false,
+            acc: vec![0; 1],
+        };
+        let x = [32767i16, -32768];
+        let mut run = |acc32: bool| {
+            k.acc32 = acc32;
+            let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[8]).unwrap();
+            bytemuck::cast_slice::<u8, i16>(&out[0]).to_vec()
+        };
+        assert_eq!(run(false), vec![2032, -2047, -2031, 2049]);
+        assert_eq!(run(true), vec![2032, -2047, -2032, 2049]);
     }
 }
