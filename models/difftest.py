@@ -1561,7 +1561,7 @@ def run_case(seed, idx, gen_names, opts):
         # verdict on qlite: skipped, like a model TFLite refuses to run. Anything else in building
         # a case is a harness error.
         if type(e).__name__ == "ConverterError" or "tensorflow/lite/" in str(e) \
-                or "not yet supported for op" in str(e):
+                or (type(e).__name__ == "RuntimeError" and "c.convert()" in traceback.format_exc()):
             res["status"] = "converter_refused"
         if opts.get("mode", "mixed") != "mixed":
             res["mode"] = opts["mode"]
