@@ -24,6 +24,7 @@ use crate::tflite::{self, BuiltinOperator as B};
 
 pub mod add_sub;
 pub mod arg_max;
+pub mod batch_matmul;
 pub mod broadcast;
 pub mod concatenation;
 pub mod conv;
@@ -34,6 +35,7 @@ pub mod div;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;
+pub mod hybrid;
 pub mod lut_activations;
 pub mod maximum_minimum;
 pub mod movement;
@@ -153,6 +155,7 @@ impl OpRegistry {
         r.add_builtin(B::REVERSE_V2, f(reverse::prepare));
         r.add_builtin(B::DEPTH_TO_SPACE, f(depth_to_space::prepare_depth_to_space));
         r.add_builtin(B::SPACE_TO_DEPTH, f(depth_to_space::prepare_space_to_depth));
+        r.add_builtin(B::BATCH_MATMUL, f(batch_matmul::prepare));
         r
     }
 
