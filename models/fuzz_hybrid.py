@@ -203,8 +203,12 @@ def case_bmm(rng, mode):
             model = convert_int8(fn, rngs, extra=extra)
         inputs = None
     else:  # hybrid
-        model = convert_float(fn)
         asym = bool(rng.random() < 0.5)
+        if asym and len(rs) == 5 and rs[0] > 1:
+            # TFLite sums the rows of 5-D dims 1-2 only and reads uninitialized row sums for the
+            # others (src/ops/batch_matmul.rs): outputs undefined, not compared.
+            return None, None, None
+        model = convert_float(fn)
         axis = None
         if rng.random() < 0.3 and np.prod(rs) > 0:
             axis = len(rs) - 2 if adj_y else len(rs) - 1
@@ -277,6 +281,10 @@ def case_conv(rng, dw_op):
     if name not in ops_of(model):
         return None, None, None
     per_channel = bool(rng.random() < 0.6)
+    if dw_op and cout > 1:
+        # A per-tensor DEPTHWISE_CONV_2D filter makes TFLite read past its one scale
+        # (src/ops/hybrid.rs): outputs undefined, not compared.
+        per_channel = True
     axis = (3 if dw_op else 0) if per_channel else None
     model, info = make_hybrid(model, name, 1, rng, axis, act=act)
     inputs = stacked(rng, [[n, h, w, cin]], float_values)

@@ -26,9 +26,10 @@
 //! row (`sf·s_w[c]`, float32), then one float32 multiply and one add.
 //! The operator-specific paths are documented on each kernel.
 
-use super::conv::{Operand, buffer, check_len, check_len_mut, const_values};
+use super::conv::{Geometry, Operand, buffer, check_len, check_len_mut, const_values, product};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
+use crate::dtype::DType;
 use crate::error::Result;
 use crate::tflite;
 
@@ -163,12 +164,30 @@ pub(crate) fn filter_scales(ctx: &PrepareContext<'_, '_>, k: usize) -> Result<(O
     if q.scale.len() > 1 { Ok((Some(q.scale.clone()), s0)) } else { Ok((None, s0)) }
 }
 
-/// Applies a float fused activation (`ApplyActivationToVector` for NONE/RELU/RELU_N1_TO_1/RELU6).
-pub(crate) fn activation(ctx: &PrepareContext<'_, '_>, act: tflite::ActivationFunctionType) -> Result<(f32, f32)> {
+/// The bounds of a float fused activation (NONE/RELU/RELU_N1_TO_1/RELU6); `unbounded` gives
+/// ±inf instead of ±FLT_MAX where the activation has no bound (`ApplyActivationToVector` leaves
+/// ±inf alone; `CalculateActivationRange` clamps to ±FLT_MAX).
+pub(crate) fn activation(
+    ctx: &PrepareContext<'_, '_>,
+    act: tflite::ActivationFunctionType,
+    unbounded: bool,
+) -> Result<(f32, f32)> {
     if !arith::is_supported_activation(act) {
         return Err(ctx.err(format!("unsupported fused activation {act:?}")));
     }
-    Ok(arith::activation_range_f32(act))
+    let (lo, hi) = arith::activation_range_f32(act);
+    if unbounded {
+        Ok((if lo == f32::MIN { f32::NEG_INFINITY } else { lo }, if hi == f32::MAX { f32::INFINITY } else { hi }))
+    } else {
+        Ok((lo, hi))
+    }
+}
+
+/// C++ `std::min(std::max(x, lo), hi)`.
+#[inline(always)]
+pub(crate) fn clamp_cpp(x: f32, lo: f32, hi: f32) -> f32 {
+    let y = if x < lo { lo } else { x };
+    if hi < y { hi } else { y }
 }
 
 /// Hybrid FULLY_CONNECTED (`fully_connected.cc` EvalHybridDense, kReference):
@@ -213,7 +232,7 @@ impl Kernel for HybridFc<'_> {
         }
         if x.iter().all(|&v| v == 0.0) {
             for o in out.iter_mut() {
-                *o = o.max(lo).min(hi);
+                *o = clamp_cpp(*o, lo, hi);
             }
             return Ok(());
         }
@@ -241,7 +260,7 @@ impl Kernel for HybridFc<'_> {
                 };
                 let o = &mut out[b * nu + u];
                 *o += acc as f32 * scale;
-                *o = o.max(lo).min(hi);
+                *o = clamp_cpp(*o, lo, hi);
             }
         }
         Ok(())
@@ -308,11 +327,241 @@ pub(crate) fn prepare_fc<'m>(
         per_channel,
         scale,
         asymmetric,
-        act: activation(ctx, act)?,
+        act: activation(ctx, act, true)?,
         q: buffer(ctx, batches * depth, "quantized input")?,
         sf: buffer(ctx, batches, "scaling factors")?,
         zp: buffer(ctx, batches, "zero points")?,
         sums: buffer(ctx, units, "row sums")?,
+    }))
+}
+
+/// Hybrid CONV_2D and DEPTHWISE_CONV_2D (`conv.cc` EvalHybrid / EvalHybridPerChannel,
+/// `depthwise_conv.cc` EvalHybridPerChannel). Each batch image (H·W·C values) is quantized as one
+/// row. Taps outside the input contribute nothing.
+/// - CONV_2D, per-tensor filter (one scale, or several all equal) and no groups
+///   (`optimized_ops::HybridConv`, used by the kReference kernel too): symmetric quantization,
+///   `sf[b] *= s_w`; `acc = Σ w·q` over the im2col patch (KH·KW·IC); TFLite multiplies with
+///   ruy when OC is a multiple of 4 (exact) and otherwise with `SseMatrixBatchVectorMultiply-
+///   AccumulateImpl` ([`dot_sse`]'s sign quirk on the first `patch & !15` values);
+///   `out = clamp((0 + float(acc)·sf[b]) + bias[oc])`.
+/// - CONV_2D per-channel (distinct scales) or grouped (`reference_ops::HybridConvPerChannel`):
+///   asymmetric quantization, `acc = Σ w·(q − zp[b])`, `out = clamp(float(acc)·s_w[oc]·sf[b] +
+///   bias[oc])` (left to right).
+/// - DEPTHWISE_CONV_2D (`reference_integer_ops::DepthwiseConvHybridPerChannel`): asymmetric,
+///   `acc = Σ w·(q − zp[b])`, `out = clamp(float(acc)·(s_w[oc]·sf[b]) + bias[oc])`.
+/// `clamp` is `min(max(x, lo), hi)` with ±FLT_MAX for unbounded activations.
+struct HybridConv<'m> {
+    g: Geometry,
+    kind: ConvKind,
+    /// Filter `[OC][KH·KW·FC]` (conv) or `[KH·KW][OC]` (depthwise).
+    w: Operand<'m, i8>,
+    w_len: usize,
+    bias: Option<Operand<'m, f32>>,
+    /// Per-channel scales (one per output channel), or the per-tensor scale broadcast.
+    scales: Vec<f32>,
+    act: (f32, f32),
+    q: Vec<i8>,
+    sf: Vec<f32>,
+    zp: Vec<i32>,
+    patch: Vec<i8>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ConvKind {
+    /// Per-tensor CONV_2D; `sse`: the dot product has the SSE sign quirk.
+    PerTensor { fc: usize, sse: bool },
+    /// Per-channel or grouped CONV_2D.
+    PerChannel { fc: usize, fpg: usize },
+    /// DEPTHWISE_CONV_2D with this depth multiplier.
+    Depthwise { dm: usize },
+}
+
+impl Kernel for HybridConv<'_> {
+    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let g = self.g;
+        let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
+        let w = self.w.get(inputs, self.w_len)?;
+        let bias = match &self.bias {
+            Some(b) => Some(b.get(inputs, g.out_c)?),
+            None => None,
+        };
+        let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        let image = g.in_h * g.in_w * g.in_c;
+        let asymmetric = !matches!(self.kind, ConvKind::PerTensor { .. });
+        quantize_rows(x, image, &mut self.q, &mut self.sf, &mut self.zp, asymmetric);
+        let (lo, hi) = self.act;
+        let oc_n = g.out_c;
+        let mut o = 0;
+        for b in 0..g.batches {
+            let qb = &self.q[b * image..(b + 1) * image];
+            let (sf, zp) = (self.sf[b], self.zp[b]);
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let opix = &mut out[o..o + oc_n];
+                    o += oc_n;
+                    match self.kind {
+                        ConvKind::PerTensor { fc, sse } => {
+                            let sf = sf * self.scales[0];
+                            let patch = &mut self.patch[..];
+                            let mut k = 0;
+                            for fy in 0..g.fh {
+                                let iy = g.in_y(oy, fy);
+                                for fx in 0..g.fw {
+                                    let dst = &mut patch[k..k + fc];
+                                    k += fc;
+                                    match (iy, g.in_x(ox, fx)) {
+                                        (Some(iy), Some(ix)) => {
+                                            let s = (iy * g.in_w + ix) * g.in_c;
+                                            dst.copy_from_slice(&qb[s..s + fc]);
+                                        }
+                                        _ => dst.fill(0),
+                                    }
+                                }
+                            }
+                            let n = patch.len();
+                            for (c, v) in opix.iter_mut().enumerate() {
+                                let wr = &w[c * n..(c + 1) * n];
+                                let acc = if sse { dot_sse(wr, patch) } else { dot_i8(wr, patch) };
+                                let y = 0.0f32 + acc as f32 * sf;
+                                *v = clamp_cpp(y + bias.map_or(0.0, |bb| bb[c]), lo, hi);
+                            }
+                        }
+                        ConvKind::PerChannel { fc, fpg } => {
+                            for (c, v) in opix.iter_mut().enumerate() {
+                                let grp = c / fpg.max(1);
+                                let mut acc = 0i32;
+                                for fy in 0..g.fh {
+                                    let Some(iy) = g.in_y(oy, fy) else { continue };
+                                    for fx in 0..g.fw {
+                                        let Some(ix) = g.in_x(ox, fx) else { continue };
+                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
+                                        let ws = ((c * g.fh + fy) * g.fw + fx) * fc;
+                                        for (&wv, &qv) in w[ws..ws + fc].iter().zip(&qb[s..s + fc]) {
+                                            acc = acc.wrapping_add((wv as i32).wrapping_mul(qv as i32 - zp));
+                                        }
+                                    }
+                                }
+                                let y = acc as f32 * self.scales[c] * sf;
+                                *v = clamp_cpp(y + bias.map_or(0.0, |bb| bb[c]), lo, hi);
+                            }
+                        }
+                        ConvKind::Depthwise { dm } => {
+                            for (c, v) in opix.iter_mut().enumerate() {
+                                let ic = c / dm.max(1);
+                                let mut acc = 0i32;
+                                for fy in 0..g.fh {
+                                    let Some(iy) = g.in_y(oy, fy) else { continue };
+                                    for fx in 0..g.fw {
+                                        let Some(ix) = g.in_x(ox, fx) else { continue };
+                                        let qv = qb[(iy * g.in_w + ix) * g.in_c + ic] as i32;
+                                        let wv = w[(fy * g.fw + fx) * oc_n + c] as i32;
+                                        acc = acc.wrapping_add(wv.wrapping_mul(qv - zp));
+                                    }
+                                }
+                                let y = acc as f32 * (self.scales[c] * sf);
+                                *v = clamp_cpp(y + bias.map_or(0.0, |bb| bb[c]), lo, hi);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prepares a hybrid CONV_2D (float input, int8 filter `[OC, KH, KW, FC]`); called from
+/// `conv::prepare` after the geometry and the output shape are set.
+pub(crate) fn prepare_conv<'m>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    g: Geometry,
+    fc: usize,
+    groups: usize,
+    act: tflite::ActivationFunctionType,
+) -> Result<Box<dyn Kernel + 'm>> {
+    let oc = g.out_c;
+    let q = ctx.input_quant(1)?;
+    let per_channel = q.scale.len() > 1 && q.scale.iter().any(|&v| v != q.scale[0]);
+    if q.scale.len() > 1 && (q.scale.len() != oc || q.quantized_dimension != 0) {
+        return Err(ctx.err("per-channel filter scales must run along the output channels"));
+    }
+    if groups != 1 && q.scale.len() == 1 && oc > 1 {
+        return Err(ctx.err("grouped hybrid CONV_2D with a per-tensor filter (TFLite reads past the scales)"));
+    }
+    let kind = if per_channel || groups != 1 {
+        ConvKind::PerChannel { fc, fpg: oc / groups.max(1) }
+    } else {
+        ConvKind::PerTensor { fc, sse: !oc.is_multiple_of(4) }
+    };
+    let w_len = product(ctx, &[oc, g.fh, g.fw, fc])?;
+    finish_conv(ctx, g, kind, w_len, q.scale.clone(), act)
+}
+
+/// Prepares a hybrid DEPTHWISE_CONV_2D (float input, int8 filter `[1, KH, KW, OC]`); called from
+/// `depthwise_conv::prepare`. TFLite loops over the `depth_multiplier` option, so it must equal
+/// OC / IC here.
+pub(crate) fn prepare_dw<'m>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    g: Geometry,
+    dm: usize,
+    dm_option: i32,
+    act: tflite::ActivationFunctionType,
+) -> Result<Box<dyn Kernel + 'm>> {
+    if usize::try_from(dm_option).ok() != Some(dm) {
+        return Err(ctx.err(format!(
+            "hybrid DEPTHWISE_CONV_2D: depth_multiplier option {dm_option} differs from OC/IC = {dm} (TFLite \
+             loops over the option)"
+        )));
+    }
+    let q = ctx.input_quant(1)?;
+    if q.scale.len() > 1 && (q.scale.len() != g.out_c || q.quantized_dimension != 3) {
+        return Err(ctx.err("per-channel filter scales must run along dimension 3"));
+    }
+    let w_len = product(ctx, &[g.fh, g.fw, g.out_c])?;
+    finish_conv(ctx, g, ConvKind::Depthwise { dm }, w_len, q.scale.clone(), act)
+}
+
+fn finish_conv<'m>(
+    ctx: &mut PrepareContext<'_, 'm>,
+    g: Geometry,
+    kind: ConvKind,
+    w_len: usize,
+    mut scales: Vec<f32>,
+    act: tflite::ActivationFunctionType,
+) -> Result<Box<dyn Kernel + 'm>> {
+    if ctx.output_dtype(0)? != DType::Float32 {
+        return Err(ctx.err("hybrid convolution needs a float32 output"));
+    }
+    let Some(&s0) = scales.first() else { return Err(ctx.err("the int8 filter has no scale")) };
+    if scales.len() == 1 {
+        // Per-tensor: TFLite's per-channel kernels would read past the one scale.
+        scales = vec![s0; g.out_c.max(1)];
+    }
+    let has_bias = ctx.has_input(2);
+    if has_bias && ctx.input_dtype(2)? != DType::Float32 {
+        return Err(ctx.err("hybrid convolution needs a float32 bias"));
+    }
+    let patch = match kind {
+        ConvKind::PerTensor { fc, .. } => g.fh * g.fw * fc,
+        _ => 0,
+    };
+    let image = g.in_h * g.in_w * g.in_c;
+    Ok(Box::new(HybridConv {
+        g,
+        kind,
+        w: const_values::<i8>(ctx, 1, w_len)?.map_or(Operand::Input(1), Operand::Const),
+        w_len,
+        bias: if has_bias {
+            Some(const_values::<f32>(ctx, 2, g.out_c)?.map_or(Operand::Input(2), Operand::Const))
+        } else {
+            None
+        },
+        scales,
+        act: activation(ctx, act, false)?,
+        q: buffer(ctx, g.batches * image, "quantized input")?,
+        sf: buffer(ctx, g.batches, "scaling factors")?,
+        zp: buffer(ctx, g.batches, "zero points")?,
+        patch: buffer(ctx, patch, "patch")?,
     }))
 }
 
