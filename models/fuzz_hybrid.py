@@ -68,7 +68,7 @@ def main_op(m, name):
 def quantize_weights(rng, w, axis):
     """int8 weights and scales: the converter's symmetric max/127 per tensor or per channel
     (axis), or raw random int8 values (full range, incl. -128) with random scales."""
-    kind = rng.choice(["conv", "conv", "raw", "sparse"])
+    kind = rng.choice(["conv", "conv", "raw", "raw", "sparse"])
     if axis is None:
         if kind == "raw":
             q = rng.integers(-128, 128, size=w.shape).astype(np.int8)
