@@ -126,12 +126,28 @@ enum Filter<'m, U: Element> {
 enum Mode {
     Float,
     /// int8·int8 → int8.
-    Int8 { lhs_off: i32, rhs_off: i32, out_off: i32, m: i32, s: i32 },
+    Int8 {
+        lhs_off: i32,
+        rhs_off: i32,
+        out_off: i32,
+        m: i32,
+        s: i32,
+    },
     /// int8·int8 → int32.
     Int8Raw,
     /// int16·(int16 or int8) → int16, int64 accumulator.
-    Int16 { lhs_off: i64, rhs_off: i64, out_off: i32, m: i32, s: i32 },
-    Hybrid { asymmetric: bool, per_channel: Option<Vec<f32>>, scale: f32 },
+    Int16 {
+        lhs_off: i64,
+        rhs_off: i64,
+        out_off: i32,
+        m: i32,
+        s: i32,
+    },
+    Hybrid {
+        asymmetric: bool,
+        per_channel: Option<Vec<f32>>,
+        scale: f32,
+    },
 }
 
 struct Bmm<'m, T: Element, U: Element> {

@@ -67,7 +67,7 @@ pub(crate) fn symmetric_quantize(x: &[f32], q: &mut [i8]) -> f32 {
         if v < lo {
             lo = v;
         }
-        if !(v < hi) {
+        if v >= hi || v.is_nan() || hi.is_nan() {
             hi = v;
         }
     }
@@ -117,11 +117,8 @@ pub(crate) fn asymmetric_quantize(x: &[f32], q: &mut [i8]) -> (f32, i32) {
     let vec_end = x.len() & !7;
     for (i, (d, &v)) in q.iter_mut().zip(x).enumerate() {
         let m = v * inv;
-        let r = if i < vec_end {
-            round_neon(m).wrapping_add(zp)
-        } else {
-            arith::f32_to_i32_x86(zpf + arith::round_f32(m))
-        };
+        let r =
+            if i < vec_end { round_neon(m).wrapping_add(zp) } else { arith::f32_to_i32_x86(zpf + arith::round_f32(m)) };
         *d = r.clamp(-128, 127) as i8;
     }
     (sf, zp)
@@ -349,6 +346,7 @@ pub(crate) fn prepare_fc<'m>(
 ///   bias[oc])` (left to right).
 /// - DEPTHWISE_CONV_2D (`reference_integer_ops::DepthwiseConvHybridPerChannel`): asymmetric,
 ///   `acc = Σ w·(q − zp[b])`, `out = clamp(float(acc)·(s_w[oc]·sf[b]) + bias[oc])`.
+///
 /// `clamp` is `min(max(x, lo), hi)` with ±FLT_MAX for unbounded activations.
 struct HybridConv<'m> {
     g: Geometry,
@@ -634,7 +632,7 @@ mod tests {
         let x = [1.27f32, -0.635];
         let out = run(&mut mk(false), &x);
         let s = (1.27f32 / 127.0) * 0.5;
-        assert_eq!(out, vec![0.25 + (-1.0f32) * s, -0.5 + (-381.0f32) * s]);
+        assert_eq!(out, vec![0.25 - s, -0.5 + (-381.0f32) * s]);
         // Asymmetric: the row sums correct for the zero point.
         let mut k = mk(true);
         let out = run(&mut k, &x);
