@@ -16,7 +16,7 @@
 //!   `(M, s) = QuantizeMultiplier(double(float(s_lhs·s_rhs)) / double(s_out))`. Only the first
 //!   scale and zero point of each tensor are used. int8 → int32: the raw `Σ rhs·lhs` (no offsets).
 //! - int16 (int16·int16 or int16·int8 → int16): the same with an int64 accumulator and the int64
-//!   MultiplyByQuantizedMultiplier; int16 zero points must be 0.
+//!   MultiplyByQuantizedMultiplier; all zero points must be 0 (as TFLite's prepare requires).
 //! - Hybrid (float32 LHS, int8 RHS → float32; `EvalHybrid`): every LHS row of K values (after
 //!   the `adj_x` transpose) is quantized (`ops::hybrid`: symmetric, or asymmetric with
 //!   `asymmetric_quantize_inputs`); per-tensor: `sf[r] *= s_rhs`. Then per output element
@@ -418,7 +418,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int32) => build!(i8, i8, Mode::Int8Raw),
         (DType::Int16, DType::Int16 | DType::Int8, DType::Int16) => {
             let (m, s, lhs_off, rhs_off, out_off) = quant_params(ctx)?;
-            if tr == DType::Int16 && (lhs_off != 0 || rhs_off != 0 || out_off != 0) {
+            if lhs_off != 0 || rhs_off != 0 || out_off != 0 {
                 return Err(ctx.err("int16 BATCH_MATMUL needs zero points 0"));
             }
             let mode = Mode::Int16 { lhs_off: lhs_off as i64, rhs_off: rhs_off as i64, out_off, m, s };

@@ -23,8 +23,21 @@
 //! Dequantization: `acc = Σ w·q` (int32), with the asymmetric correction
 //! `acc −= row_sum(w)·zp` (int32), `out = bias + float(acc)·(sf·s_w)`: the per-tensor filter scale
 //! is folded into `sf` first (`sf *= s_w`, float32), a per-channel scale is multiplied per output
-//! row (`sf·s_w[c]`, float32), then one float32 multiply and one add.
+//! row (`sf·s_w[c]`, float32), then one float32 multiply and one add. The float32 operations
+//! are TFLite's, in TFLite's order, so outputs are identical (no ULP tolerance).
 //! The operator-specific paths are documented on each kernel.
+//!
+//! **SSE dot-product quirk** (FULLY_CONNECTED, per-tensor CONV_2D with OC not a multiple of 4):
+//! TFLite's x86 `SseMatrixBatchVectorMultiplyAccumulateImpl` multiplies the first `n & !15`
+//! values with `_mm_sign_epi8` / `_mm_maddubs_epi16`, which turns a weight of −128 times a
+//! negative input into `−128·|q|` instead of `+128·|q|` ([`dot_sse`]); reproduced. The
+//! converter's symmetric weights are in [−127, 127], so converted models never hit it.
+//!
+//! Undefined in TFLite (not reproducible, not compared by the fuzzer): a per-tensor
+//! DEPTHWISE_CONV_2D filter with more than one output channel (TFLite indexes the one scale per
+//! channel; qlite broadcasts it); a grouped per-tensor CONV_2D (same; qlite rejects it). A
+//! symmetric FULLY_CONNECTED passes TFLite's never-written input-offsets buffer to the
+//! multiply (zero in every single-op model measured; qlite uses 0).
 
 use super::conv::{Geometry, Operand, buffer, check_len, check_len_mut, const_values, product};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
@@ -192,8 +205,9 @@ pub(crate) fn clamp_cpp(x: f32, lo: f32, hi: f32) -> f32 {
 /// zero) the output is just the activation of that; else every batch row is quantized
 /// (symmetric, or asymmetric with `asymmetric_quantize_inputs`),
 /// `out[b, u] = bias[u] + float(Σ w[u]·q[b] − row_sum[u]·zp[b]) · scale`, with
-/// `scale = sf[b]·s_w` (per-tensor, folded into sf) or `sf[b]·s_w[u]` (per-channel), then the
-/// activation clamp.
+/// `scale = sf[b]·s_w` (per-tensor, folded into sf) or `sf[b]·s_w[u]` (per-channel), the sum
+/// with [`dot_sse`]'s quirk, then the activation (`ApplyActivationToVector`: RELU is `max(0, x)`
+/// and NONE leaves ±inf alone).
 struct HybridFc<'m> {
     batches: usize,
     depth: usize,
