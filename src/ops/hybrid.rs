@@ -600,6 +600,34 @@ mod tests {
     }
 
     #[test]
+    fn neon_rounding_of_the_first_multiple_of_8() {
+        // 0.5 − 2⁻²⁵ + 0.5 rounds to 1.0 in float32, so the vector part gives 1 where roundf
+        // (the tail, element 8) gives 0; −2.5 → −3 both ways.
+        let h = 0.5f32 - f32::EPSILON / 4.0;
+        assert_eq!(round_neon(h), 1);
+        assert_eq!(arith::round_f32(h), 0.0);
+        assert_eq!(round_neon(-2.5), -3);
+        let x = [127.0, h, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, h];
+        let mut q = [0i8; 9];
+        assert_eq!(symmetric_quantize(&x, &mut q), 1.0);
+        assert_eq!(q, [127, 1, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn sse_dot_negates_minus_128_times_negative_in_the_first_16() {
+        let w = [-128i8; 17];
+        let q = [-1i8; 17];
+        // 16 pairs give −128 each (instead of +128), the 17th is exact: −2048 + 128.
+        assert_eq!(dot_sse(&w, &q), -1920);
+        assert_eq!(dot_i8(&w, &q), 17 * 128);
+        // Positive inputs and other weights are exact.
+        let q = [1i8; 17];
+        assert_eq!(dot_sse(&w, &q), -17 * 128);
+        let w = [-127i8; 17];
+        assert_eq!(dot_sse(&w, &[-1i8; 17]), 17 * 127);
+    }
+
+    #[test]
     fn asymmetric_zero_point_from_min_or_max() {
         // [0, 2.55]: rmin 0, rmax 2.55, scale 0.01; errors: 128 + 0 < 127 + 255 → zp from min
         // = −128; 2.55/0.01 = 255 → −128 + 255 = 127.
@@ -658,6 +686,83 @@ mod tests {
         assert_eq!(out, vec![0.25 + acc0 as f32 * s, -0.5 + acc1 as f32 * s]);
         // An all-zero input gives the bias.
         assert_eq!(run(&mut k, &[0.0, -0.0]), vec![0.25, -0.5]);
+    }
+
+    fn conv_geo(w: usize, c: usize, oc: usize, fw: usize) -> Geometry {
+        Geometry {
+            batches: 1,
+            in_h: 1,
+            in_w: w,
+            in_c: c,
+            out_h: 1,
+            out_w: w - fw + 1,
+            out_c: oc,
+            fh: 1,
+            fw,
+            stride_h: 1,
+            stride_w: 1,
+            dil_h: 1,
+            dil_w: 1,
+            pad_h: 0,
+            pad_w: 0,
+        }
+    }
+
+    fn run_conv(k: &mut HybridConv<'_>, x: &[f32]) -> Vec<f32> {
+        let n = k.g.output_len() * 4;
+        let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
+        bytemuck::cast_slice(&out[0]).to_vec()
+    }
+
+    #[test]
+    fn hybrid_depthwise_is_asymmetric_and_scales_channel_first() {
+        // x = [1, −1] (one channel): zp −1, sf = float(2/255), inv = 127.49999 → q = [126, −128]
+        // (tail rounding); w = 2, s_w = 0.5, bias 0.25:
+        // out = float(2·(q + 1))·(0.5·sf) + 0.25.
+        let mut k = HybridConv {
+            g: conv_geo(2, 1, 1, 1),
+            kind: ConvKind::Depthwise { dm: 1 },
+            w: Operand::Const(Cow::Owned(vec![2])),
+            w_len: 1,
+            bias: Some(Operand::Const(Cow::Owned(vec![0.25]))),
+            scales: vec![0.5],
+            act: (f32::MIN, f32::MAX),
+            q: vec![0; 2],
+            sf: vec![0.0],
+            zp: vec![0],
+            patch: vec![],
+        };
+        let sf = ((2.0f64 / 255.0) as f32) * 0.5;
+        assert_eq!(run_conv(&mut k, &[1.0, -1.0]), vec![254.0 * sf + 0.25, -254.0 * sf + 0.25]);
+    }
+
+    #[test]
+    fn hybrid_conv_per_tensor_is_symmetric_with_the_sse_quirk() {
+        // 1×17 filter over 17 channels, one output channel (OC % 4 ≠ 0 → SSE dot product).
+        // x: −1.27 everywhere but +1.27 first → range 1.27, q = [127, −127 × 16];
+        // w = −128 everywhere: exact Σ = −128·127 + 16·128·127, quirk: the 15 negative inputs
+        // among the first 16 flip: −128·127 − 15·128·127 + 128·127 (the 17th, exact).
+        let mut x = vec![-1.27f32; 17];
+        x[0] = 1.27;
+        let mut k = HybridConv {
+            g: conv_geo(1, 17, 1, 1),
+            kind: ConvKind::PerTensor { fc: 17, sse: true },
+            w: Operand::Const(Cow::Owned(vec![-128; 17])),
+            w_len: 17,
+            bias: None,
+            scales: vec![0.5],
+            act: (f32::MIN, f32::MAX),
+            q: vec![0; 17],
+            sf: vec![0.0],
+            zp: vec![0],
+            patch: vec![0; 17],
+        };
+        let sf = (1.27f32 / 127.0) * 0.5;
+        let acc = -128 * 127 - 15 * 128 * 127 + 128 * 127;
+        assert_eq!(run_conv(&mut k, &x), vec![acc as f32 * sf]);
+        k.kind = ConvKind::PerTensor { fc: 17, sse: false };
+        let exact = -128 * 127 + 16 * 128 * 127;
+        assert_eq!(run_conv(&mut k, &x), vec![exact as f32 * sf]);
     }
 
     fn run(k: &mut HybridFc<'_>, x: &[f32]) -> Vec<f32> {
