@@ -207,7 +207,8 @@ pub(crate) fn clamp_cpp(x: f32, lo: f32, hi: f32) -> f32 {
 /// `out[b, u] = bias[u] + float(Σ w[u]·q[b] − row_sum[u]·zp[b]) · scale`, with
 /// `scale = sf[b]·s_w` (per-tensor, folded into sf) or `sf[b]·s_w[u]` (per-channel), the sum
 /// with [`dot_sse`]'s quirk, then the activation (`ApplyActivationToVector`: RELU is `max(0, x)`
-/// and NONE leaves ±inf alone).
+/// and NONE leaves ±inf alone). The row sums are recomputed at every invoke (TFLite computes them
+/// at the first invoke only, so with non-constant weights its later invokes use stale sums).
 struct HybridFc<'m> {
     batches: usize,
     depth: usize,
