@@ -361,14 +361,20 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let mode = $mode;
             let filter: Filter<'m, $u> = if adj_y {
                 match ctx.input_value::<$u>(1)? {
+                    Some(c) if c.len() != rhs_len => {
+                        return Err(ctx.err(format!("rhs holds {} values, its shape needs {rhs_len}", c.len())));
+                    }
                     Some(c) => Filter::Const(c),
                     None => Filter::Input,
                 }
             } else {
                 match ctx.input_value::<$u>(1)? {
                     Some(c) => {
+                        if c.len() != rhs_len {
+                            return Err(ctx.err(format!("rhs holds {} values, its shape needs {rhs_len}", c.len())));
+                        }
                         let mut t = buffer::<$u>(ctx, rhs_len, "transposed rhs")?;
-                        transpose_last2(&check_len(&c, rhs_len, "rhs")?, &mut t, rhs_t_dims.0, rhs_t_dims.1);
+                        transpose_last2(&c, &mut t, rhs_t_dims.0, rhs_t_dims.1);
                         Filter::Const(Cow::Owned(t))
                     }
                     None => Filter::Transposed(buffer(ctx, rhs_len, "transposed rhs")?, rhs_t_dims.0, rhs_t_dims.1),
