@@ -1142,6 +1142,30 @@ def g_l2norm(R, mode):
     params = dict(x=shape)
     return Spec(tfn([shape], lambda x: tf.math.l2_normalize(x, axis=-1)),
                 [R.qrange(["normal", "narrow", "wide", "pos", "skew", "unit"])], params)
+@gen("batch_matmul", ["BATCH_MATMUL"], modes=("int8", "float"))
+def g_batch_matmul(R, mode):
+    tf = _tf()
+    a, k, c = R.i(1, 6), R.i(1, 8), R.i(1, 6)
+    nb = R.i(0, 3)
+    batch = [R.i(1, 3) for _ in range(nb)]
+    lb = [1 if R.p(0.25) else d for d in batch]
+    rb = [1 if (R.p(0.25) and lb[i] != 1) else d for i, d in enumerate(batch)]
+    if nb and R.p(0.3):  # rank broadcasting
+        if R.p(0.5):
+            lb = lb[R.i(1, nb):]
+        else:
+            rb = rb[R.i(1, nb):]
+    adj_x, adj_y = R.p(0.3), R.p(0.3)
+    ls = lb + ([k, a] if adj_x else [a, k])
+    rs = rb + ([c, k] if adj_y else [k, c])
+    const_rhs = R.p(0.4) and len(rs) > 2  # a 2-D constant RHS becomes FULLY_CONNECTED
+    params = dict(lhs=ls, rhs=rs, adj_x=adj_x, adj_y=adj_y, const_rhs=const_rhs)
+    if const_rhs:
+        w = R.weights(rs, len(rs) - 2 if adj_y else len(rs) - 1)
+        return Spec(tfn([ls], lambda x: tf.linalg.matmul(x, w, adjoint_a=adj_x, adjoint_b=adj_y)),
+                    [R.qrange()], params, per_channel=False)
+    return Spec(tfn([ls, rs], lambda x, y: tf.linalg.matmul(x, y, adjoint_a=adj_x, adjoint_b=adj_y)),
+                [R.qrange(), R.qrange()], params)
 
 
 # ---------------------------------------------------------------- chains of 2-4 ops

@@ -834,6 +834,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         check_bias_len(ctx, 2, oc)?;
     }
     let (ti, tw, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
+    if (ti, tw) == (DType::Float32, DType::Int8) {
+        return super::hybrid::prepare_conv(ctx, g, fc, groups, act);
+    }
     match (ti, tw, to) {
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, 2, oc)?;

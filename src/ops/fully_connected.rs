@@ -254,6 +254,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let g = Geometry { batches, depth, units };
 
     let (ti, tw, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
+    if (ti, tw) == (DType::Float32, DType::Int8) {
+        return super::hybrid::prepare_fc(ctx, batches, depth, units);
+    }
     match (ti, tw, to) {
         (DType::Int8, DType::Int8, DType::Int8) => prepare_q8::<i8>(ctx, g, act, has_bias),
         (DType::UInt8, DType::UInt8, DType::UInt8) => prepare_q8::<u8>(ctx, g, act, has_bias),

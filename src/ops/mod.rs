@@ -24,6 +24,7 @@ use crate::tflite::{self, BuiltinOperator as B};
 
 pub mod add_sub;
 pub mod arg_max;
+pub mod batch_matmul;
 pub mod broadcast;
 pub mod cast;
 pub mod comparisons;
@@ -36,6 +37,7 @@ pub mod div;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;
+pub mod hybrid;
 pub mod l2norm;
 pub mod logical;
 pub mod lut_activations;
@@ -171,6 +173,7 @@ impl OpRegistry {
         r.add_builtin(B::LOGICAL_NOT, f(logical::prepare_not));
         r.add_builtin(B::CAST, f(cast::prepare));
         r.add_builtin(B::L2_NORMALIZATION, f(l2norm::prepare));
+        r.add_builtin(B::BATCH_MATMUL, f(batch_matmul::prepare));
         r
     }
 
