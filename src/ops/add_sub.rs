@@ -226,27 +226,7 @@ impl QuantParams {
     }
 }
 
-/// The 8/16-bit element types of the quantized paths.
-trait Q: super::Element + Copy {
-    fn to_i32(self) -> i32;
-    fn from_i32(v: i32) -> Self;
-}
-
-macro_rules! q_impl {
-    ($($t:ty),*) => {$(
-        impl Q for $t {
-            #[inline(always)]
-            fn to_i32(self) -> i32 {
-                self as i32
-            }
-            #[inline(always)]
-            fn from_i32(v: i32) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-q_impl!(i8, u8, i16);
+use super::QInt as Q;
 
 /// Quantized SUB whose output multiplier is > 1 (see the module doc): TFLite's element-wise path
 /// (equal shapes) runs blocks of 4 elements in SSE code and the last `n mod 4` in scalar code;

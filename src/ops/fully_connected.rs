@@ -53,40 +53,8 @@ struct Geometry {
     units: usize,
 }
 
-/// An 8-bit activation type of the legacy/int8 kernels: int8, or uint8 (legacy asymmetric).
-pub(crate) trait Q8: super::Element + Copy {
-    const MIN: i32;
-    const MAX: i32;
-    fn to_i32(self) -> i32;
-    /// `v`, already clamped to `[MIN, MAX]`.
-    fn from_i32(v: i32) -> Self;
-}
-
-impl Q8 for i8 {
-    const MIN: i32 = -128;
-    const MAX: i32 = 127;
-    #[inline(always)]
-    fn to_i32(self) -> i32 {
-        self as i32
-    }
-    #[inline(always)]
-    fn from_i32(v: i32) -> Self {
-        v as i8
-    }
-}
-
-impl Q8 for u8 {
-    const MIN: i32 = 0;
-    const MAX: i32 = 255;
-    #[inline(always)]
-    fn to_i32(self) -> i32 {
-        self as i32
-    }
-    #[inline(always)]
-    fn from_i32(v: i32) -> Self {
-        v as u8
-    }
-}
+/// The 8-bit activation types of the int8/legacy uint8 kernels (the shared quantized-integer trait).
+pub(crate) use super::QInt as Q8;
 
 /// int8 or uint8 FULLY_CONNECTED (same formula; uint8 is per-tensor only).
 struct QFc<'m, T: Q8> {

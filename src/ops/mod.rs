@@ -202,6 +202,34 @@ impl OpRegistry {
     }
 }
 
+/// The integer element types of the quantized kernels: int8, uint8 (legacy) and int16.
+pub(crate) trait QInt: Element + Copy {
+    /// The type's range, as i32.
+    const MIN: i32;
+    const MAX: i32;
+    fn to_i32(self) -> i32;
+    /// C's `static_cast` from int32 (truncation); callers clamp to `[MIN, MAX]` first.
+    fn from_i32(v: i32) -> Self;
+}
+
+macro_rules! qint {
+    ($($t:ty),*) => {$(
+        impl QInt for $t {
+            const MIN: i32 = <$t>::MIN as i32;
+            const MAX: i32 = <$t>::MAX as i32;
+            #[inline(always)]
+            fn to_i32(self) -> i32 {
+                self as i32
+            }
+            #[inline(always)]
+            fn from_i32(v: i32) -> Self {
+                v as $t
+            }
+        }
+    )*};
+}
+qint!(i8, u8, i16);
+
 /// A tensor element type that can be viewed as a slice.
 pub trait Element: bytemuck::Pod + Send + Sync {
     /// Whether tensors of `dtype` can be viewed as `[Self]`.

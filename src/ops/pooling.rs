@@ -77,27 +77,7 @@ impl Geometry {
     }
 }
 
-/// The integer element types of the quantized kernels (int8, uint8, int16).
-trait QInt: super::Element + Copy {
-    fn to_i32(self) -> i32;
-    fn from_i32(v: i32) -> Self;
-}
-
-macro_rules! qint {
-    ($($t:ty),*) => {$(
-        impl QInt for $t {
-            #[inline(always)]
-            fn to_i32(self) -> i32 {
-                self as i32
-            }
-            #[inline(always)]
-            fn from_i32(v: i32) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-qint!(i8, u8, i16);
+use super::QInt;
 
 struct IntPool<T> {
     kind: Kind,

@@ -128,31 +128,7 @@ impl Plan {
     }
 }
 
-/// The integer element types of quantized MEAN / SUM (int8, uint8, int16).
-trait QInt: Element + Copy {
-    const MIN: i32;
-    const MAX: i32;
-    fn to_i32(self) -> i32;
-    fn from_i32(v: i32) -> Self;
-}
-
-macro_rules! qint {
-    ($($t:ty),*) => {$(
-        impl QInt for $t {
-            const MIN: i32 = <$t>::MIN as i32;
-            const MAX: i32 = <$t>::MAX as i32;
-            #[inline(always)]
-            fn to_i32(self) -> i32 {
-                self as i32
-            }
-            #[inline(always)]
-            fn from_i32(v: i32) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-qint!(i8, u8, i16);
+use super::QInt;
 
 struct IntMeanSum<T> {
     plan: Plan,
