@@ -34,7 +34,8 @@
 //! Implemented as a gather over the contributing input pixels in the same order, so float
 //! results are identical. Differences from TFLite: a non-constant `output_shape` is rejected
 //! (TFLite resizes the output at invoke time), and so are fused activations other than
-//! NONE/RELU/RELU_N1_TO_1/RELU6.
+//! NONE/RELU/RELU_N1_TO_1/RELU6, and uint8 inputs with non-uint8 weights (TFLite would read
+//! int8 weights as uint8 bytes).
 
 use super::conv::{
     ConvQuant, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len, check_len_mut,
