@@ -194,15 +194,16 @@ def to_uint8(model_bytes, rng):
 def uint8_edit(m, rng):
     """Turns a per-tensor int8 model into a legacy uint8 one (the old TFLite quantization): every
     int8 tensor becomes uint8 with zero point + 128 (the same real values; constant data shifted
-    by 128), and the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D are requantized
-    asymmetrically over their own [min, max] (with their int32 bias rescaled to the new
+    by 128), and the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV are
+    requantized asymmetrically over their own [min, max] (with their int32 bias rescaled to the new
     input x weight scale), as TF1's converter made them."""
     from collections import defaultdict
 
     from ai_edge_litert import schema_py_generated as s
 
     sg = m.subgraphs[0]
-    weighted = {s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.CONV_2D, s.BuiltinOperator.DEPTHWISE_CONV_2D}
+    weighted = {s.BuiltinOperator.FULLY_CONNECTED, s.BuiltinOperator.CONV_2D, s.BuiltinOperator.DEPTHWISE_CONV_2D,
+                s.BuiltinOperator.TRANSPOSE_CONV}
     uses = defaultdict(int)
     for op in sg.operators:
         for t in op.inputs:
@@ -212,7 +213,8 @@ def uint8_edit(m, rng):
         if code not in weighted or len(op.inputs) < 2 or not rng.random() < 0.8:
             continue
         wi = int(op.inputs[1])
-        bi = int(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+        bk = 3 if code == s.BuiltinOperator.TRANSPOSE_CONV else 2  # TRANSPOSE_CONV: (shape, w, x, bias)
+        bi = int(op.inputs[bk]) if len(op.inputs) > bk and op.inputs[bk] >= 0 else -1
         w = sg.tensors[wi]
         buf = m.buffers[w.buffer].data if w.buffer < len(m.buffers) else None
         if w.type != s.TensorType.INT8 or buf is None or len(buf) == 0 or uses[wi] != 1 or w.quantization is None \

@@ -149,13 +149,6 @@ pub(crate) struct ConvQuant {
 }
 
 impl ConvQuant {
-    /// `clamp(MBQM(acc, M[c], s[c]) + zp_out)` as int8.
-    #[inline(always)]
-    pub(crate) fn requantize(&self, acc: i32, c: usize) -> i8 {
-        let v = arith::mbqm(acc, self.multiplier[c], self.shift[c]).wrapping_add(self.output_offset);
-        v.clamp(self.act_min, self.act_max) as i8
-    }
-
     /// `clamp(MBQM(acc, M[c], s[c]) + zp_out, act_min, act_max)`.
     #[inline(always)]
     pub(crate) fn requantize_i32(&self, acc: i32, c: usize) -> i32 {
@@ -681,20 +674,31 @@ pub(crate) fn legacy_u8_quant(
     channels: usize,
     act: tflite::ActivationFunctionType,
 ) -> Result<(ConvQuant, i16)> {
-    let wq = ctx.input_quant(1)?;
+    legacy_u8_quant_at(ctx, [0, 1, 2], channels, act)
+}
+
+/// [`legacy_u8_quant`] with the input, filter and bias at the operator inputs `[x, w, b]`
+/// (TRANSPOSE_CONV has them at `[2, 1, 3]`).
+pub(crate) fn legacy_u8_quant_at(
+    ctx: &PrepareContext<'_, '_>,
+    [input_k, filter_k, bias_k]: [usize; 3],
+    channels: usize,
+    act: tflite::ActivationFunctionType,
+) -> Result<(ConvQuant, i16)> {
+    let wq = ctx.input_quant(filter_k)?;
     if wq.is_per_channel() {
         return Err(ctx.err("uint8 convolutions need per-tensor weights"));
     }
-    let mut q = conv_quant_range(ctx, 0, 1, channels, act, false, (0, 255))?;
+    let mut q = conv_quant_range(ctx, input_k, filter_k, channels, act, false, (0, 255))?;
     let zp_w = wq.zero_point.first().copied().unwrap_or(0);
     if !(0..=255).contains(&zp_w) {
         return Err(ctx.err(format!("filter zero point {zp_w} is outside the uint8 range")));
     }
-    let (s_in, _) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
+    let (s_in, _) = per_tensor(ctx, ctx.input_quant(input_k)?, "input")?;
     let (s_out, _) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
     let product = (s_in * wq.scale[0]) as f64;
-    if ctx.has_input(2) {
-        let s_bias = match &ctx.input(2)?.quantization {
+    if ctx.has_input(bias_k) {
+        let s_bias = match &ctx.input(bias_k)?.quantization {
             Some(bq) if bq.scale.len() == 1 => bq.scale[0] as f64,
             _ => 0.0,
         };

@@ -15,6 +15,13 @@
 //!   `(M, s) = QuantizeMultiplier(double(s_in)·double(s_w[oc]) / double(s_out))` and the fused
 //!   activation's range (TFLite reads the activation through a `TfLiteConvParams` cast, which
 //!   lands on the same field). The filter zero point is ignored.
+//! - uint8, legacy (`reference_ops::TransposeConv` for uint8 with its int32 scratch buffer,
+//!   per-tensor weights only): `acc = Σ (x − zp_in)·(w − zp_w)` (the filter zero point IS used,
+//!   the weights are asymmetric), wrapping int32; `+ bias[oc]` when present (int32, any zero
+//!   point); `out = clamp(MBQM(acc, M, s) + zp_out, act_min, act_max)` with one
+//!   `(M, s) = QuantizeMultiplier(double(float(s_in·s_w)) / double(s_out))`
+//!   (`GetQuantizedConvolutionMultipler`: the product in float32) after TFLite's bias-scale check
+//!   `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`, and the fused activation's uint8 range.
 //! - int16x8 (`reference_integer_ops::TransposeConv` for int16): zero points 0, int8 weights,
 //!   bias int32 or int64; the scatter accumulates in the type TFLite dispatches on (the
 //!   options' `quantized_bias_type` INT32: wrapping int32 and the int32 MBQM; INT64 or unset:
@@ -27,17 +34,20 @@
 //! Implemented as a gather over the contributing input pixels in the same order, so float
 //! results are identical. Differences from TFLite: a non-constant `output_shape` is rejected
 //! (TFLite resizes the output at invoke time), and so are fused activations other than
-//! NONE/RELU/RELU_N1_TO_1/RELU6.
+//! NONE/RELU/RELU_N1_TO_1/RELU6, and uint8 inputs with non-uint8 weights (TFLite would read
+//! int8 weights as uint8 bytes).
 
 use super::conv::{
     ConvQuant, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len, check_len_mut,
-    const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, positive, product,
+    const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant_at, positive, product,
 };
+use super::fully_connected::Q8;
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::tflite;
+use std::marker::PhantomData;
 
 const OUTPUT_SHAPE: usize = 0;
 const WEIGHTS: usize = 1;
@@ -107,30 +117,36 @@ fn ohwi_to_hwio<S: Copy, D>(src: &[S], dst: &mut [D], s: &Shape, conv: impl Fn(S
     }
 }
 
-struct Int8TConv<'m> {
+/// The int8 / uint8 kernel (`T`). Weights `[KH][KW][IC][OC]` widened to i16 with the filter
+/// offset added (`w − zp_w`; the offset is 0 for int8, whose filter zero point TFLite ignores).
+struct QTConv<'m, T: Q8> {
     s: Shape,
     q: ConvQuant,
-    /// `[KH][KW][IC][OC]` widened to i16.
+    /// `[KH][KW][IC][OC]`, `w + filter_offset`, widened to i16.
     w: Vec<i16>,
     w_input: Option<usize>,
+    /// −zp_w (uint8), 0 (int8).
+    filter_offset: i16,
+    _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
     acc: Vec<i32>,
 }
 
-impl Kernel for Int8TConv<'_> {
+impl<T: Q8> Kernel for QTConv<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let s = self.s;
         if let Some(wk) = self.w_input {
-            let src = check_len(inputs.get::<i8>(wk)?, self.w.len(), "weights")?;
-            ohwi_to_hwio(src, &mut self.w, &s, |v| v as i16);
+            let src = check_len(inputs.get::<T>(wk)?, self.w.len(), "weights")?;
+            let off = self.filter_offset;
+            ohwi_to_hwio(src, &mut self.w, &s, |v| v.to_i32() as i16 + off);
         }
-        let x = check_len(inputs.get::<i8>(INPUT)?, s.input_len(), "input")?;
+        let x = check_len(inputs.get::<T>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
-        let out = check_len_mut(outputs.get::<i8>(0)?, s.output_len(), "output")?;
+        let out = check_len_mut(outputs.get::<T>(0)?, s.output_len(), "output")?;
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
-        // zp_in is in the int8 range (checked in prepare), so −zp_in fits in i16.
+        // zp_in is in T's range (checked in prepare), so −zp_in fits in i16.
         let off = q.input_offset as i16;
         let acc = &mut self.acc[..oc_n];
         let image = s.in_h * s.in_w * ic_n;
@@ -151,17 +167,24 @@ impl Kernel for Int8TConv<'_> {
                             let xs = &xb[(iy * s.in_w + ix) * ic_n..(iy * s.in_w + ix + 1) * ic_n];
                             let wtap = (fy * s.fw + fx) * ic_n * oc_n;
                             for (ic, &xv) in xs.iter().enumerate() {
-                                // |w·(x − zp_in)| ≤ 128·255 fits in i16: multiply in 16 bits.
-                                let xo = xv as i16 + off;
+                                let xo = xv.to_i32() as i16 + off;
                                 let row = &w[wtap + ic * oc_n..wtap + (ic + 1) * oc_n];
-                                for (a, &wv) in acc.iter_mut().zip(row) {
-                                    *a = a.wrapping_add(wv.wrapping_mul(xo) as i32);
+                                if T::MIN < 0 {
+                                    // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16.
+                                    for (a, &wv) in acc.iter_mut().zip(row) {
+                                        *a = a.wrapping_add(wv.wrapping_mul(xo) as i32);
+                                    }
+                                } else {
+                                    // uint8: |(w − zp_w)·(x − zp_in)| ≤ 255·255 needs i32.
+                                    for (a, &wv) in acc.iter_mut().zip(row) {
+                                        *a = a.wrapping_add(wv as i32 * xo as i32);
+                                    }
                                 }
                             }
                         }
                     }
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
-                        *o = q.requantize(a, oc);
+                        *o = T::from_i32(q.requantize_i32(a, oc));
                     }
                 }
             }
@@ -301,6 +324,26 @@ impl Kernel for FloatTConv<'_> {
     }
 }
 
+/// The int8 / uint8 kernel with its weights widened (when constant).
+fn quantized<'m, T: Q8>(
+    ctx: &PrepareContext<'_, 'm>,
+    s: Shape,
+    q: ConvQuant,
+    filter_offset: i16,
+    w_len: usize,
+) -> Result<Box<dyn Kernel + 'm>> {
+    let mut w = buffer::<i16>(ctx, w_len, "weights")?;
+    let w_input = match const_values::<T>(ctx, WEIGHTS, w_len)? {
+        Some(c) => {
+            ohwi_to_hwio(&c, &mut w, &s, |v| v.to_i32() as i16 + filter_offset);
+            None
+        }
+        None => Some(WEIGHTS),
+    };
+    let bias = bias_operand(ctx, BIAS, s.out_c)?;
+    Ok(Box::new(QTConv::<T> { s, q, w, w_input, filter_offset, _t: PhantomData, bias, acc: vec![0; s.out_c] }))
+}
+
 /// Prepares TRANSPOSE_CONV.
 pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     ctx.expect_io(3..=4, 1)?;
@@ -365,15 +408,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, BIAS, oc)?;
             let q = conv_quant(ctx, INPUT, WEIGHTS, oc, act, false)?;
-            let mut w = buffer::<i16>(ctx, w_len, "weights")?;
-            let w_input = match const_values::<i8>(ctx, WEIGHTS, w_len)? {
-                Some(c) => {
-                    ohwi_to_hwio(&c, &mut w, &s, |v| v as i16);
-                    None
-                }
-                None => Some(WEIGHTS),
-            };
-            Ok(Box::new(Int8TConv { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc: vec![0; oc] }))
+            quantized::<i8>(ctx, s, q, 0, w_len)
+        }
+        (DType::UInt8, DType::UInt8, DType::UInt8) => {
+            if has_bias && ctx.input_dtype(BIAS)? != DType::Int32 {
+                return Err(ctx.err("uint8 TRANSPOSE_CONV needs an int32 bias"));
+            }
+            let (q, filter_offset) = legacy_u8_quant_at(ctx, [INPUT, WEIGHTS, BIAS], oc, act)?;
+            quantized::<u8>(ctx, s, q, filter_offset, w_len)
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
             let option = ctx
@@ -482,7 +524,7 @@ mod tests {
         // 3 → 2 → 1; 21 → 11 → 6 (5.5 away); 204 → 102 → 51; 31 → 16 → 8; 301 → 151 → 76
         // (75.5 away); zp_out 2 and RELU6-like clamp at 60 → [3, 8, 53, 10, 60].
         let s = shape_1d(2, 5, 3, 2, 0);
-        let mut k = Int8TConv {
+        let mut k = QTConv::<i8> {
             s,
             q: ConvQuant {
                 input_offset: 1,
@@ -494,12 +536,55 @@ mod tests {
             },
             w: vec![1, 10, 100],
             w_input: None,
+            filter_offset: 0,
+            _t: PhantomData,
             bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![1]))),
             acc: vec![0; 1],
         };
         let x: [i8; 2] = [1, 2];
         let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[5]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[3, 8, 53, 10, 60]);
+    }
+
+    #[test]
+    fn uint8_subtracts_both_zero_points_and_needs_32_bit_products() {
+        // 1-D: x = [130, 0] with zp_in 128 → [2, −128]; w = [101, 255, 0] with zp_w 100 →
+        // [1, 155, −100]; stride 2, no pad, output 5:
+        // [2·1, 2·155, 2·(−100) + (−128)·1, (−128)·155, (−128)·(−100)]
+        // = [2, 310, −328, −19840, 12800] (−19840 does not fit in i16); bias 6 →
+        // [8, 316, −322, −19834, 12806]; ×0.25 (M 2^30, shift −1), SRDHM then RDBPOT, ties away
+        // from zero: 8 → 4 → 2; 316 → 158 → 79; −322 → −161 → −81 (−80.5); −19834 → −9917 →
+        // −4959 (−4958.5); 12806 → 6403 → 3202 (3201.5); + zp_out 100 → [102, 179, 19, −4859,
+        // 3302]; clamp to the activation range [0, 170] → [102, 170, 19, 0, 170].
+        let s = shape_1d(2, 5, 3, 2, 0);
+        let w_raw: [u8; 3] = [101, 255, 0];
+        let mut w = vec![0i16; 3];
+        ohwi_to_hwio(&w_raw, &mut w, &s, |v| v.to_i32() as i16 - 100);
+        let mut k = QTConv::<u8> {
+            s,
+            q: ConvQuant {
+                input_offset: -128,
+                output_offset: 100,
+                multiplier: vec![1 << 30],
+                shift: vec![-1],
+                act_min: 0,
+                act_max: 170,
+            },
+            w,
+            w_input: None,
+            filter_offset: -100,
+            _t: PhantomData,
+            bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![6]))),
+            acc: vec![0; 1],
+        };
+        let x: [u8; 2] = [130, 0];
+        let out = crate::ops::run_kernel(&mut k, &[&[], &[], &x], &[5]).unwrap();
+        assert_eq!(out[0], vec![102, 170, 19, 0, 170]);
+        // Non-constant weights are widened with the filter offset at every invoke.
+        k.w_input = Some(WEIGHTS);
+        k.w.fill(0);
+        let out = crate::ops::run_kernel(&mut k, &[&[], &w_raw, &x], &[5]).unwrap();
+        assert_eq!(out[0], vec![102, 170, 19, 0, 170]);
     }
 
     #[test]
