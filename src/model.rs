@@ -663,7 +663,7 @@ fn decode_tensor(
     }
     let quantization = match t.quantization() {
         None => None,
-        Some(q) => decode_quantization(q, dtype, &shape).map_err(err)?,
+        Some(q) => decode_quantization(q, dtype, &shape, data.is_some()).map_err(err)?,
     };
     Ok(Tensor {
         name: name.clone(),
@@ -682,6 +682,7 @@ fn decode_quantization(
     q: tflite::QuantizationParameters<'_>,
     dtype: DType,
     shape: &[usize],
+    constant: bool,
 ) -> Result<Option<Quantization>, String> {
     // Read the little-endian vectors in bulk (per-channel models carry tens of thousands).
     let scale: Vec<f32> = q
@@ -703,7 +704,12 @@ fn decode_quantization(
     if zero_point.len() != scale.len() {
         return Err(format!("{} scales but {} zero points", scale.len(), zero_point.len()));
     }
-    if let Some((i, s)) = scale.iter().enumerate().find(|(_, s)| !(s.is_finite() && **s > 0.0)) {
+    // Scales must be finite and positive, except that a constant tensor (weights, bias) may have
+    // a zero scale: TensorFlow's int16x8 converter writes scale 0 for a per-channel weight
+    // channel that is all zero (and its bias), and TFLite runs such models (the channel's
+    // multiplier is 0). No kernel divides by a weight or bias scale.
+    let ok = |s: f32| s.is_finite() && (s > 0.0 || (constant && s == 0.0));
+    if let Some((i, s)) = scale.iter().enumerate().find(|(_, s)| !ok(**s)) {
         return Err(format!("scale[{i}] = {s} is not finite and positive"));
     }
     if let Some((lo, hi)) = dtype.int_range()

@@ -93,6 +93,35 @@ fn nan_and_zero_scales_are_rejected() {
 }
 
 #[test]
+fn a_zero_scale_is_accepted_on_constant_tensors_only() {
+    // TensorFlow's int16x8 converter writes scale 0 for an all-zero weight channel; TFLite runs
+    // such models. A zero scale on a constant (weight) tensor loads and runs; NaN or negative
+    // scales there, and a zero scale on an activation, are still errors.
+    let orig = Model::from_file(models_dir().join("mlp_int8.tflite")).unwrap();
+    let sg = orig.main_subgraph();
+    let weight = (0..sg.tensors.len())
+        .find(|&i| sg.tensors[i].is_constant() && sg.tensors[i].dtype == qlite::DType::Int8)
+        .unwrap();
+    let activation =
+        (0..sg.tensors.len()).find(|&i| !sg.tensors[i].is_constant() && sg.tensors[i].quantization.is_some()).unwrap();
+    let patch_scale = |tensor: usize, v: f32| {
+        patched("mlp_int8.tflite", |b, root| {
+            let t = root.subgraphs().unwrap().get(0).tensors().unwrap().get(tensor);
+            let at = offset_of(root._tab.buf(), t.quantization().unwrap().scale().unwrap().bytes());
+            b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        })
+    };
+    let m = patch_scale(weight, 0.0).unwrap();
+    assert_eq!(m.main_subgraph().tensors[weight].quantization.as_ref().unwrap().scale[0], 0.0);
+    let mut interp = qlite::Interpreter::new(&m).unwrap();
+    interp.invoke().unwrap();
+    for bad in [f32::NAN, -1.0] {
+        expect_tensor_err(patch_scale(weight, bad), weight, "scale");
+    }
+    expect_tensor_err(patch_scale(activation, 0.0), activation, "scale");
+}
+
+#[test]
 fn zero_point_outside_the_type_is_rejected() {
     let mut idx = 0;
     let r = patched("mlp_int8.tflite", |b, root| {
