@@ -717,7 +717,11 @@ pub(crate) fn legacy_u8_quant_at(
 
 /// Widens a constant filter (`[..]` of `T`) to i16 with `offset` added, or marks it as read at
 /// every invoke.
-fn widen_filter<T: Q8>(ctx: &PrepareContext<'_, '_>, w_len: usize, offset: i16) -> Result<(Vec<i16>, Option<usize>)> {
+pub(crate) fn widen_filter<T: Q8>(
+    ctx: &PrepareContext<'_, '_>,
+    w_len: usize,
+    offset: i16,
+) -> Result<(Vec<i16>, Option<usize>)> {
     let mut w = buffer::<i16>(ctx, w_len, "filter")?;
     let w_input = match const_values::<T>(ctx, 1, w_len)? {
         Some(c) => {

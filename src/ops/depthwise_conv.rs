@@ -291,7 +291,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, 2, oc)?;
             let q = conv_quant(ctx, 0, 1, oc, act, false)?;
-            let (w, w_input) = widen::<i8>(ctx, w_len, 0)?;
+            let (w, w_input) = super::conv::widen_filter::<i8>(ctx, w_len, 0)?;
             Ok(Box::new(QDw::<i8> {
                 g,
                 dm,
@@ -307,7 +307,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
             check_int32_bias(ctx, 2, oc)?;
             let (q, filter_offset) = legacy_u8_quant(ctx, oc, act)?;
-            let (w, w_input) = widen::<u8>(ctx, w_len, filter_offset)?;
+            let (w, w_input) = super::conv::widen_filter::<u8>(ctx, w_len, filter_offset)?;
             Ok(Box::new(QDw::<u8> {
                 g,
                 dm,
@@ -374,21 +374,6 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         }
         _ => Err(ctx.err(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
     }
-}
-
-/// Widens a constant filter to i16 with `offset` added, or marks it as read at every invoke.
-fn widen<T: Q8>(ctx: &PrepareContext<'_, '_>, w_len: usize, offset: i16) -> Result<(Vec<i16>, Option<usize>)> {
-    let mut w = buffer::<i16>(ctx, w_len, "filter")?;
-    let w_input = match const_values::<T>(ctx, 1, w_len)? {
-        Some(c) => {
-            for (d, &v) in w.iter_mut().zip(c.iter()) {
-                *d = v.to_i32() as i16 + offset;
-            }
-            None
-        }
-        None => Some(1),
-    };
-    Ok((w, w_input))
 }
 
 #[cfg(test)]
