@@ -46,16 +46,37 @@ def config(rng):
         weight_max=int(rng.choice([1, 10, 127])))
 
 
+def config_ext(rng):
+    """config() plus peephole, projection (n_output 1-12, proj clip) and layer norm, each half
+    the time."""
+    c = config(rng)
+    if rng.random() < 0.5:
+        c["peephole"] = logu(rng, 1e-4, 0.05)
+    if rng.random() < 0.5:
+        c["projection"] = logu(rng, 1e-3, 0.05)
+        c["n_output"] = int(rng.integers(1, 13))
+        c["proj_bias"] = bool(rng.random() < 0.7)
+        c["proj_clip"] = float(rng.uniform(0.01, 1.0)) if rng.random() < 0.3 else 0.0
+        c["s_out"] = logu(rng, 1e-3, 0.05)
+    if rng.random() < 0.5:
+        c["layer_norm"] = (logu(rng, 1e-5, 1e-2), [logu(rng, 1e-4, 1e-2) for _ in range(4)])
+    no = c.get("n_output", c["units"])
+    if c.get("peephole") and no != c["units"] and (no > c["units"] or (c["time_major"] and c["batch"] > 1)):
+        c["n_output"] = c["units"]  # qlite refuses these (TFLite indexes the peephole by n_output)
+    return c
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--ext", action="store_true", help="also peephole, projection and layer norm")
     a = ap.parse_args()
     fails = 0
     with tempfile.TemporaryDirectory() as work:
         for i in range(a.n):
             rng = np.random.default_rng([a.seed, i])
-            cfg = config(rng)
+            cfg = config_ext(rng) if a.ext else config(rng)
             model = lstm_model(rng, **cfg)
             mp = os.path.join(work, "m.tflite")
             with open(mp, "wb") as f:

@@ -5,7 +5,8 @@ converter gives a Keras LSTM in full-integer int8 mode: TensorFlow 2.21's conver
 (segmentation fault in the calibrator) on Keras LSTM layers on this machine. They cover batch and
 time-major layouts, CIFG (no input gate), the cell clip, every supported cell-state scale
 (2^-15, 2^-11, 2^-9), a hidden intermediate whose scale/zero point differ from the output
-state's, saturating weights/biases and a long sequence.
+state's, saturating weights/biases, a long sequence, peephole weights, a projection (with and
+without bias, with a projection clip), layer normalization, and all of them together.
 
 The four cases of each model run one after another in one interpreter (oplib.run), so the LSTM
 state carries over from case to case, as in TFLite (and in qlite's golden test).
@@ -51,6 +52,13 @@ def main():
     case("lstm_saturating", 10, 2, 5, 8, 6, s_w=[0.05] * 8, bias_range=1 << 20, s_in=0.1, zp_in=-128)
     case("lstm_small_weights", 11, 1, 6, 12, 12, weight_max=10, s_w=[0.002] * 8, bias_range=1 << 8)
     case("lstm_long", 12, 1, 32, 3, 4, s_w=[0.01] * 8)
+    case("lstm_peephole", 13, 2, 5, 4, 6, peephole=0.002, cell_log2=-12)
+    case("lstm_projection", 14, 2, 5, 4, 7, projection=0.01, n_output=4, hidden=(0.006, 7), zp_h=-3)
+    case("lstm_projection_clip", 15, 1, 6, 5, 5, projection=0.02, n_output=8, proj_bias=False,
+         proj_clip=0.3, s_out=0.004, time_major=True)
+    case("lstm_layer_norm", 16, 2, 5, 4, 8, layer_norm=(0.0005, [0.002, 0.001, 0.004, 0.003]))
+    case("lstm_full", 17, 3, 4, 6, 6, cifg=True, peephole=0.004, projection=0.015, n_output=5,
+         layer_norm=(0.0003, [0.002, 0.001, 0.004, 0.003]), cell_clip=0.8, proj_clip=0.5, s_out=0.01)
 
     for name, size, diff in rows:
         print(f"{name:22s} {size:6d} B  default-path diffs: {diff}")
