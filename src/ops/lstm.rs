@@ -316,11 +316,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err("input-gate weights and bias must be all present or all absent"));
     }
     let use_peephole = ctx.has_input(11);
-    if (ctx.has_input(9) && (use_cifg || !use_peephole))
-        || ctx.has_input(10) != use_peephole
-        || (use_peephole && !use_cifg && !ctx.has_input(9))
-    {
+    // TFLite's rule: (input-gate peephole present or CIFG) and forget and output present, or none
+    // present (a CIFG model's input-gate peephole is then unused).
+    let (p_in, p_f) = (ctx.has_input(9), ctx.has_input(10));
+    if !(((p_in || use_cifg) && p_f && use_peephole) || (!p_in && !p_f && !use_peephole)) {
         return Err(ctx.err("peephole weights must be all present or all absent"));
+    }
+    if use_layer_norm && use_cifg && ctx.has_input(20) {
+        return Err(ctx.err("a CIFG layer-norm LSTM must not have input-gate layer-norm coefficients"));
     }
     let use_projection = ctx.has_input(16);
     if ctx.has_input(17) && !use_projection {
