@@ -40,6 +40,7 @@ pub mod hard_swish;
 pub mod hybrid;
 pub mod l2norm;
 pub mod logical;
+pub mod lstm;
 pub mod lut_activations;
 pub mod maximum_minimum;
 pub mod movement;
@@ -174,6 +175,7 @@ impl OpRegistry {
         r.add_builtin(B::CAST, f(cast::prepare));
         r.add_builtin(B::L2_NORMALIZATION, f(l2norm::prepare));
         r.add_builtin(B::BATCH_MATMUL, f(batch_matmul::prepare));
+        r.add_builtin(B::UNIDIRECTIONAL_SEQUENCE_LSTM, f(lstm::prepare));
         r
     }
 
