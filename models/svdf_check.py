@@ -9,6 +9,11 @@ Variants of the real model, each with every SVDF output (and the logits) made a 
   TFLite Micro.
 - float: every constant dequantized, every tensor float32 (QUANTIZE ops removed). Oracle: TFLite
   BUILTIN_REF.
+- int8_wide / int16_wide: the same with each SVDF's state scale ×64 and output scale ×64·8192
+  (biases rescaled to keep TFLite Micro's bias-scale checks), because the scrambled weights
+  saturate nearly every SVDF value of the original (only signs would be compared); here about
+  half the values are inside the int8 range. These variants detect the int8 state's initial
+  value (its zero point) and the clamp-then-add-zero-point order of the projection.
 Each sequence runs STEPS invokes in one interpreter (state carried over) on seeded random int16
 inputs (some steps all zeros or extremes), in TFLite Micro / TFLite, and in qlite
 (`qlite compare`, which also runs the cases in one interpreter). Usage:
@@ -54,6 +59,40 @@ def with_outputs(m):
 
 def variant_int8(raw):
     return pack(with_outputs(s.ModelT.InitFromPackedBuf(raw, 0)))
+
+
+def desaturate(m, ks, ko):
+    """The keyword model's scrambled weights saturate most SVDF states and outputs; this widens
+    each SVDF's state scale by ks (bias rescaled to keep s_bias = s_state·s_wt) and its output
+    scale by ks·ko, so that the values land inside the int8 range."""
+    sg = m.subgraphs[0]
+    for op in svdf_ops(m):
+        st, bias, out = sg.tensors[op.inputs[4]], sg.tensors[op.inputs[3]], sg.tensors[op.outputs[0]]
+        st.quantization.scale = np.array([st.quantization.scale[0] * ks], dtype=np.float32)
+        b = buf_array(m, bias, np.int32).astype(np.float64)
+        set_buf(m, bias, np.round(b / ks).astype(np.int32))
+        wt = sg.tensors[op.inputs[2]]
+        bias.quantization.scale = np.array([np.float32(st.quantization.scale[0]) * np.float32(wt.quantization.scale[0])],
+                                           dtype=np.float32)
+        out.quantization.scale = np.array([out.quantization.scale[0] * ks * ko], dtype=np.float32)
+        # A FULLY_CONNECTED reading this output needs s_bias = s_in·s_w (TFLite Micro checks it).
+        for fc in sg.operators:
+            if m.operatorCodes[fc.opcodeIndex].builtinCode == s.BuiltinOperator.FULLY_CONNECTED \
+                    and fc.inputs[0] == op.outputs[0] and len(fc.inputs) > 2 and fc.inputs[2] >= 0:
+                fb, fw = sg.tensors[fc.inputs[2]], sg.tensors[fc.inputs[1]]
+                v = buf_array(m, fb, np.int32).astype(np.float64)
+                set_buf(m, fb, np.round(v / (ks * ko)).astype(np.int32))
+                fb.quantization.scale = np.array(
+                    [np.float32(out.quantization.scale[0]) * np.float32(fw.quantization.scale[0])], dtype=np.float32)
+    return m
+
+
+def variant_int8_wide(raw):
+    return pack(with_outputs(desaturate(s.ModelT.InitFromPackedBuf(raw, 0), 64, 8192)))
+
+
+def variant_int16_wide(raw):
+    return pack(with_outputs(desaturate(s.ModelT.InitFromPackedBuf(variant_int16(raw), 0), 64, 8192)))
 
 
 def variant_int16(raw):
@@ -148,6 +187,8 @@ def main():
     rng = np.random.default_rng(seed)
     d = tempfile.mkdtemp()
     variants = {"int8": (variant_int8(raw), ["tflm"]), "int16": (variant_int16(raw), ["tflite", "tflm"]),
+                "int8_wide": (variant_int8_wide(raw), ["tflm"]),
+                "int16_wide": (variant_int16_wide(raw), ["tflite", "tflm"]),
                 "float": (variant_float(raw), ["tflite"])}
     counts = {}
     for name, (mb, oracles) in variants.items():

@@ -23,7 +23,12 @@
 //!
 //! int8 (integer path): `s1 = float(s_x·s_wf / s_state)`, `s2 = float(s_state·s_wt / s_out)`
 //! (float arithmetic, as TFLite computes them, then `QuantizeMultiplier` in double);
-//! projection `clamp(MBQM(Σ wf·(x − zp_x), s1) + zp_state)` to the state type;
+//! projection `(S)(clamp(MBQM(Σ wf·(x − zp_x), s1)) + zp_state)`: clamped to the state type
+//! `S`, then the zero point added and the sum narrowed to `S` with wrap-around, as the pinned
+//! TFLite Micro (PyPI tflite-micro 0.dev20261023) does (measured; e.g. a projection of −130 with
+//! zero point −13 gives −128 − 13 = −141 → 115). Newer TFLite Micro sources add it before
+//! the clamp; the two differ only when the sum leaves the state type's range (never for
+//! int16 with zero point 0, TFLite's case);
 //! `t = Σ wt·(state − zp_state)` in int32 (wrapping); `acc = Σ_rank t + bias` (wrapping);
 //! `out = clamp(MBQM(acc, s2) + zp_out, −128, 127)`. The fused activation is ignored, as in
 //! both TFLite and TFLite Micro.
@@ -192,8 +197,9 @@ impl<S: QInt> Kernel for IntSvdf<'_, S> {
                 for (&w, &v) in row.iter().zip(xb) {
                     dot = dot.wrapping_add(i32::from(w) * (i32::from(v) - self.zp_in));
                 }
-                let v = arith::mbqm(dot, self.m1.0, self.m1.1).wrapping_add(self.zp_state);
-                self.state[(b * g.filters + f) * g.memory + g.memory - 1] = S::from_i32(v.clamp(S::MIN, S::MAX));
+                // Clamp, then add the zero point and narrow with wrap-around (the pinned TFLite Micro).
+                let v = arith::mbqm(dot, self.m1.0, self.m1.1).clamp(S::MIN, S::MAX) + self.zp_state;
+                self.state[(b * g.filters + f) * g.memory + g.memory - 1] = S::from_i32(v);
             }
         }
         for b in 0..g.batch {
@@ -379,12 +385,16 @@ mod tests {
         // u1: −10·0.25 = −2.5 → −3 (half away), + 3 = 0.
         assert_eq!(run_int(&mut k, [1, 1]), vec![3, 0]);
         assert_eq!(k.state, vec![-12, -10, -2, -10]);
-        // x − zp_in = [126, 126]: 378·0.5 = 189 − 10 = 179 → clamped to 127 after the zero point
-        // is added (TFLite Micro's order); 252·0.5 = 126 − 10 = 116. State [−10, 127, −10, 116].
-        // time: [1, 2]·[0, 137] = 274, [−1, 1]·[0, 126] = 126; u0: 275·0.25 = 68.75 → 69 + 3;
+        // x − zp_in = [126, 126]: 378·0.5 = 189 → clamped to 127, then − 10 = 117 (the zero point
+        // is added after the clamp); 252·0.5 = 126 − 10 = 116. State [−10, 117, −10, 116].
+        // time: [1, 2]·[0, 127] = 254, [−1, 1]·[0, 126] = 126; u0: 255·0.25 = 63.75 → 64 + 3;
         // u1: 124·0.25 = 31 + 3.
-        assert_eq!(run_int(&mut k, [127, 127]), vec![72, 34]);
-        assert_eq!(k.state, vec![-10, 127, -10, 116]);
+        assert_eq!(run_int(&mut k, [127, 127]), vec![67, 34]);
+        assert_eq!(k.state, vec![-10, 117, -10, 116]);
+        // x − zp_in = [−128, −128]: −384·0.5 = −192 → −128, − 10 = −138 wraps to 118;
+        // −256·0.5 = −128 → −128 − 10 = −138 → 118.
+        run_int(&mut k, [-127, -127]);
+        assert_eq!(k.state, vec![117, 118, 116, 118]);
     }
 
     #[test]
