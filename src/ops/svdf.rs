@@ -31,7 +31,9 @@
 //! int16 with zero point 0, TFLite's case);
 //! `t = Σ wt·(state − zp_state)` in int32 (wrapping); `acc = Σ_rank t + bias` (wrapping);
 //! `out = clamp(MBQM(acc, s2) + zp_out, −128, 127)`. The fused activation is ignored, as in
-//! both TFLite and TFLite Micro.
+//! both TFLite and TFLite Micro (TFLite even requires it to be RELU for the integer path and
+//! fails the invoke otherwise; qlite runs any activation). TFLite Micro needs a bias (it
+//! crashes without one); qlite and TFLite run without.
 //! - int16 weights_time and int16 state (TFLite's `EvalIntegerSVDF`): the state's zero point
 //!   must be 0 (TFLite ignores it; TFLite Micro would use it — with 0 both agree).
 //! - int8 weights_time and int8 state (TFLite Micro only; TFLite rejects the model): the state
@@ -44,6 +46,10 @@
 //! read or written (a constant buffer on it is ignored, as TFLite does). Hybrid SVDF (float
 //! input, int8 weights) is not supported. A bias whose scale is not `s_state·s_wt` (TFLite
 //! Micro checks it within 1e-5) is still run, with the bias values as they are.
+//!
+//! Checked: `models/fuzz_svdf.py` (single-op models built as flatbuffers, random geometry incl.
+//! sizes that are not multiples of 4, scales, zero points; 6 invokes each with the state carried)
+//! and `models/svdf_check.py` (variants of keyword_scrambled_8bit, sequences of 12 invokes).
 
 use std::borrow::Cow;
 
