@@ -96,17 +96,21 @@ def build(kind, rng):
               tensor([B, F * M], T.FLOAT32, ebuf(), variable=True), tensor([B, U], T.FLOAT32, ebuf())]
     else:
         st_t, st_np = (T.INT16, np.int16) if kind == "int16" else (T.INT8, np.int8)
+        lim = 32767 if kind == "int16" else 127
+        wlim = 4096 if kind == "int16" else 127
+        wf = rng.integers(-127, 128, (F, I)).astype(np.int8)
+        wt = rng.integers(-wlim, wlim + 1, (F, M)).astype(st_np)
+        bias = rng.integers(-20000, 20000, U).astype(np.int32)
+        jitter = lambda: float(np.exp(rng.uniform(-1.5, 1.5)))  # noqa: E731
         s_in = float(np.exp(rng.uniform(np.log(1e-3), np.log(1.0))))
         s_wf = float(np.exp(rng.uniform(np.log(1e-3), np.log(0.1))))
         s_wt = float(np.exp(rng.uniform(np.log(1e-4), np.log(0.1))))
-        s_st = float(np.exp(rng.uniform(np.log(1e-4), np.log(1.0))))
-        s_out = float(np.exp(rng.uniform(np.log(1e-3), np.log(1.0))))
+        # Scales that put typical projections and outputs inside the range (jittered, so that some
+        # saturate): |Σ wf·(x − zp)| ~ 73·110·√I, |Σ_rank Σ wt·state| ~ (wlim/√3)·(lim/3)·√(M·rank).
+        s_st = s_in * s_wf * 73 * 110 * np.sqrt(I) / (lim / 3) * jitter()
+        s_out = s_st * s_wt * (wlim / 1.7) * (lim / 3) * np.sqrt(M * rank) / 50 * jitter()
         zp_in, zp_out = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
         zp_st = 0 if kind == "int16" else int(rng.integers(-128, 128))
-        lim = 32767 if kind == "int16" else 127
-        wf = rng.integers(-127, 128, (F, I)).astype(np.int8)
-        wt = rng.integers(-lim, lim + 1, (F, M)).astype(st_np)
-        bias = rng.integers(-20000, 20000, U).astype(np.int32)
         s_b = float(np.float32(s_st) * np.float32(s_wt))
         ts = [tensor([B, I], T.INT8, ebuf(), s_in, zp_in), tensor([F, I], T.INT8, cbuf(wf), s_wf, 0),
               tensor([F, M], st_t, cbuf(wt), s_wt, 0), tensor([U], T.INT32, cbuf(bias), s_b, 0) if has_bias else None,
@@ -153,6 +157,7 @@ def main():
     only = os.environ.get("FUZZ_KIND")
     for kind, oracles in [k for k in kinds if only in (None, k[0])]:
         stats = {o: [0, 0, 0] for o in oracles}  # identical, differ, oracle error
+        sat = [0, 0]  # saturated output values, all output values (integer kinds)
         for c in range(n):
             mb, x, B, cfg = build(kind, rng)
             path = os.path.join(d, "m.tflite")
@@ -170,6 +175,9 @@ def main():
                     if stats[o][2] <= 2:
                         print(kind, o, "oracle error", cfg, str(e)[:200])
                     continue
+                if kind != "float":
+                    sat[0] += int(np.sum((ref == 127) | (ref == -128)))
+                    sat[1] += ref.size
                 np.save(os.path.join(d, "x.npy"), x)
                 np.save(os.path.join(d, "e.npy"), ref)
                 r = subprocess.run([qlite, "compare", path, "-i", os.path.join(d, "x.npy"), "-e",
@@ -182,6 +190,8 @@ def main():
                         print(kind, o, "MISMATCH", cfg, r.stdout[-400:], r.stderr[-300:])
         for o, (ok, bad, err) in stats.items():
             print(f"{kind} vs {o}: {ok} identical, {bad} differ, {err} oracle errors (seed {seed})", flush=True)
+        if sat[1]:
+            print(f"{kind}: {sat[0] / sat[1]:.0%} of the reference output values are saturated", flush=True)
 
 
 if __name__ == "__main__":
