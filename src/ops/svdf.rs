@@ -18,8 +18,8 @@
 //! plain loop does not give TFLite's results), the projection stored as `0 + dot` (TFLite
 //! accumulates into a zeroed scratch), the rank reduction in order from `0.0f`, the bias added
 //! after it, then the fused activation clamp (NONE, RELU, RELU_N1_TO_1, RELU6; others are
-//! rejected). Identical to TFLite BUILTIN_REF on keyword_scrambled_8bit made float (input,
-//! rank 1, memory 8 and input sizes 96/16/32 are multiples of 4; the tail order is unverified).
+//! rejected). Found on keyword_scrambled_8bit made float; the in-order tail is confirmed by
+//! `fuzz_svdf.py` (input and memory sizes that are not multiples of 4).
 //!
 //! int8 (integer path): `s1 = float(s_x·s_wf / s_state)`, `s2 = float(s_state·s_wt / s_out)`
 //! (float arithmetic, as TFLite computes them, then `QuantizeMultiplier` in double);
