@@ -113,7 +113,9 @@ impl<'m> Interpreter<'m> {
             .enumerate()
             .map(|(i, t)| PrepTensor {
                 shape: t.shape.clone(),
-                known: model.tensor_data(subgraph, i).map(Cow::Borrowed),
+                // A variable tensor is state, never a constant (TFLite ignores a buffer on it too), so
+                // an operator reading one (SVDF, LSTM state) is never folded at prepare time.
+                known: if t.is_variable { None } else { model.tensor_data(subgraph, i).map(Cow::Borrowed) },
             })
             .collect();
         for &i in &sg.inputs {

@@ -64,6 +64,7 @@ pub mod space_to_batch;
 pub mod split;
 pub mod squared_difference;
 pub mod strided_slice;
+pub mod svdf;
 pub mod tile;
 pub mod transpose;
 pub mod transpose_conv;
@@ -176,6 +177,7 @@ impl OpRegistry {
         r.add_builtin(B::L2_NORMALIZATION, f(l2norm::prepare));
         r.add_builtin(B::BATCH_MATMUL, f(batch_matmul::prepare));
         r.add_builtin(B::UNIDIRECTIONAL_SEQUENCE_LSTM, f(lstm::prepare));
+        r.add_builtin(B::SVDF, f(svdf::prepare));
         r
     }
 

@@ -7,7 +7,9 @@
 //! ([`arith::quantize_f32_x86`]; TFLite's x86-64 build, measured with float → int16).
 //! q → q (`Requantize`): `clamp(MBQM(q − zp_in, QM(double(s_in) / double(s_out))) + zp_out)`.
 //! Pairs: int8/uint8 → int8/uint8, int16 → int8/int16 (int16 → int16 needs zero points 0, as
-//! in quantize.cc), and int8 → int16 (which the pinned TFLite also runs).
+//! in quantize.cc), int8 → int16 (which the pinned TFLite also runs), and int16 → int32 (quantize.cc's
+//! int32-output case; TFLite Micro runs it at the end of keyword_scrambled_8bit.tflite; the
+//! zero-point add saturates where C++ would overflow).
 
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
@@ -39,6 +41,7 @@ macro_rules! qint {
 qint!(i8);
 qint!(u8);
 qint!(i16);
+qint!(i32);
 
 struct FromFloat<O> {
     scale: f32,
@@ -110,6 +113,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::UInt8, DType::UInt8) => requantize::<u8, u8>(m, s, zp_in, zp_out),
         (DType::Int16, DType::Int8) => requantize::<i16, i8>(m, s, zp_in, zp_out),
         (DType::Int16, DType::Int16) => requantize::<i16, i16>(m, s, zp_in, zp_out),
+        (DType::Int16, DType::Int32) => requantize::<i16, i32>(m, s, zp_in, zp_out),
         _ => return Err(ctx.err(format!("cannot requantize {ti} to {to}"))),
     })
 }
@@ -137,5 +141,18 @@ mod tests {
         let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         // 5·0.5 = 2.5 → 3; −5·0.5 = −2.5 → −2 (SRDHM: a negative tie toward zero); 63; −64.5 → −64.
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[13, 8, 73, -54]);
+    }
+
+    #[test]
+    fn requantize_int16_to_int32() {
+        // keyword_scrambled_8bit's last QUANTIZE: s_in = 1/65535, zp_in = −32768, s_out ≈ 1/32767:
+        // (q + 32768)·32767/65535 → 32767 ↦ 32767 (65535·0.49999237 = 32767.0), −32768 ↦ 0.
+        let (m, s) = arith::quantize_multiplier(1.525_902_2e-5_f32 as f64 / 3.051_851e-5_f32 as f64);
+        let mut k =
+            Requantize::<i16, i32> { multiplier: m, shift: s, zp_in: -32768, zp_out: 0, _t: Default::default() };
+        let x: [i16; 3] = [32767, -32768, 0];
+        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
+        // 32768·0.49999237 = 16383.75 → 16384.
+        assert_eq!(bytemuck::cast_slice::<u8, i32>(&out[0]), &[32767, 0, 16384]);
     }
 }
