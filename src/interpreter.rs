@@ -113,8 +113,9 @@ impl<'m> Interpreter<'m> {
             .enumerate()
             .map(|(i, t)| PrepTensor {
                 shape: t.shape.clone(),
-                // A variable tensor is state, never a constant (TFLite ignores a buffer on it too), so
-                // an operator reading one (SVDF, LSTM state) is never folded at prepare time.
+                // A variable tensor is state, never a constant, so an operator reading one (SVDF,
+                // LSTM state) is never folded at prepare time. A buffer on it is ignored (TFLite's
+                // Python interpreter refuses such a model: "variable tensor with buffer").
                 known: if t.is_variable { None } else { model.tensor_data(subgraph, i).map(Cow::Borrowed) },
             })
             .collect();
