@@ -27,6 +27,10 @@
 //! [`libm`]) is the only place where rounding happens, [`runner`] and [`npy`] back the CLI's
 //! `run`/`compare`, [`inspect`] its `inspect`.
 
+// Library code never panics on input: unwrap/expect/panic! are for tests only (clippy enforces it;
+// `cargo clippy --all-targets -- -D warnings` runs in CI).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod arith;
 pub mod dtype;
 pub mod error;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (compare: every output within tolerance), 1 compare found outputs
 //! outside the tolerance, 2 bad input (unreadable or invalid model, wrong `.npy`, ...), printed
 //! as one `error: ...` line on stderr.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
