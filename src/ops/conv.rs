@@ -410,6 +410,38 @@ impl Geometry {
         let x = (ox * self.stride_w + fx * self.dil_w).checked_sub(self.pad_w)?;
         (x < self.in_w).then_some(x)
     }
+
+    /// im2col: fills `patch` (`fh·fw·fc` values, filter row, filter column, channel) with the
+    /// input channels `c0..c0 + fc` of one image `xb` under output pixel `(oy, ox)`, each
+    /// converted by `f`; taps outside the input are `pad`.
+    #[inline(always)]
+    pub(crate) fn im2col<X: Copy, P: Copy>(
+        &self,
+        xb: &[X],
+        (oy, ox): (usize, usize),
+        (c0, fc): (usize, usize),
+        patch: &mut [P],
+        pad: P,
+        f: impl Fn(X) -> P,
+    ) {
+        let mut p = 0;
+        for fy in 0..self.fh {
+            let iy = self.in_y(oy, fy);
+            for fx in 0..self.fw {
+                let dst = &mut patch[p..p + fc];
+                p += fc;
+                match (iy, self.in_x(ox, fx)) {
+                    (Some(iy), Some(ix)) => {
+                        let s = (iy * self.in_w + ix) * self.in_c + c0;
+                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
+                            *d = f(v);
+                        }
+                    }
+                    _ => dst.fill(pad),
+                }
+            }
+        }
+    }
 }
 
 /// Conv geometry plus grouping.
@@ -500,24 +532,7 @@ impl<T: Q8> Kernel for QConv<'_, T> {
                 for ox in 0..g.out_w {
                     let Some(opix) = opix_chunks.next() else { return Ok(()) };
                     for grp in 0..groups {
-                        // im2col: the patch of this output pixel for this group.
-                        let mut p = 0;
-                        for fy in 0..g.fh {
-                            let iy = g.in_y(oy, fy);
-                            for fx in 0..g.fw {
-                                let dst = &mut patch[p..p + fc];
-                                p += fc;
-                                match (iy, g.in_x(ox, fx)) {
-                                    (Some(iy), Some(ix)) => {
-                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
-                                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
-                                            *d = v.to_i32() as i16 + in_off;
-                                        }
-                                    }
-                                    _ => dst.fill(0),
-                                }
-                            }
-                        }
+                        g.im2col(xb, (oy, ox), (grp * fc, fc), patch, 0, |v: T| v.to_i32() as i16 + in_off);
                         let patch = &patch[..];
                         let oc0 = grp * fpg;
                         let mut oc = oc0;
@@ -593,23 +608,7 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
                 for ox in 0..g.out_w {
                     let Some(opix) = opix_chunks.next() else { return Ok(()) };
                     for grp in 0..groups {
-                        let mut p = 0;
-                        for fy in 0..g.fh {
-                            let iy = g.in_y(oy, fy);
-                            for fx in 0..g.fw {
-                                let dst = &mut patch[p..p + fc];
-                                p += fc;
-                                match (iy, g.in_x(ox, fx)) {
-                                    (Some(iy), Some(ix)) => {
-                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
-                                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
-                                            *d = v as i32 + q.input_offset;
-                                        }
-                                    }
-                                    _ => dst.fill(0),
-                                }
-                            }
-                        }
+                        g.im2col(xb, (oy, ox), (grp * fc, fc), patch, 0, |v: i16| v as i32 + q.input_offset);
                         for oc in grp * fpg..(grp + 1) * fpg {
                             let row = &w[oc * k..(oc + 1) * k];
                             let mut acc: i64 = 0;

@@ -416,21 +416,7 @@ impl Kernel for HybridConv<'_> {
                         ConvKind::PerTensor { fc, sse } => {
                             let sf = sf * self.scales[0];
                             let patch = &mut self.patch[..];
-                            let mut k = 0;
-                            for fy in 0..g.fh {
-                                let iy = g.in_y(oy, fy);
-                                for fx in 0..g.fw {
-                                    let dst = &mut patch[k..k + fc];
-                                    k += fc;
-                                    match (iy, g.in_x(ox, fx)) {
-                                        (Some(iy), Some(ix)) => {
-                                            let s = (iy * g.in_w + ix) * g.in_c;
-                                            dst.copy_from_slice(&qb[s..s + fc]);
-                                        }
-                                        _ => dst.fill(0),
-                                    }
-                                }
-                            }
+                            g.im2col(qb, (oy, ox), (0, fc), patch, 0, |v: i8| v);
                             let n = patch.len();
                             for (c, v) in opix.iter_mut().enumerate() {
                                 let wr = &w[c * n..(c + 1) * n];
