@@ -411,6 +411,20 @@ impl Geometry {
         (x < self.in_w).then_some(x)
     }
 
+    /// Calls `f(pix, tap)` for each filter tap `(fy, fx)`, in filter row then column order, that
+    /// falls inside the input under output pixel `(oy, ox)`: `pix = (iy·in_w + ix)·in_c` is the
+    /// tap's input pixel offset in one image, `tap = fy·fw + fx`.
+    #[inline(always)]
+    pub(crate) fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
+        for fy in 0..self.fh {
+            let Some(iy) = self.in_y(oy, fy) else { continue };
+            for fx in 0..self.fw {
+                let Some(ix) = self.in_x(ox, fx) else { continue };
+                f((iy * self.in_w + ix) * self.in_c, fy * self.fw + fx);
+            }
+        }
+    }
+
     /// im2col: fills `patch` (`fh·fw·fc` values, filter row, filter column, channel) with the
     /// input channels `c0..c0 + fc` of one image `xb` under output pixel `(oy, ox)`, each
     /// converted by `f`; taps outside the input are `pad`.
@@ -783,20 +797,16 @@ impl Kernel for FloatConv<'_> {
                         let oc0 = grp * fpg;
                         let acc = &mut self.acc[..fpg];
                         acc.fill(0.0);
-                        for fy in 0..g.fh {
-                            let Some(iy) = g.in_y(oy, fy) else { continue };
-                            for fx in 0..g.fw {
-                                let Some(ix) = g.in_x(ox, fx) else { continue };
-                                let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
-                                let wtap = ((fy * g.fw + fx) * fc) * oc_n;
-                                for (ic, &xv) in xb[s..s + fc].iter().enumerate() {
-                                    let row = &w[wtap + ic * oc_n + oc0..wtap + ic * oc_n + oc0 + fpg];
-                                    for (a, &wv) in acc.iter_mut().zip(row) {
-                                        *a += xv * wv;
-                                    }
+                        g.for_each_tap(oy, ox, |pix, tap| {
+                            let s = pix + grp * fc;
+                            let wtap = (tap * fc) * oc_n;
+                            for (ic, &xv) in xb[s..s + fc].iter().enumerate() {
+                                let row = &w[wtap + ic * oc_n + oc0..wtap + ic * oc_n + oc0 + fpg];
+                                for (a, &wv) in acc.iter_mut().zip(row) {
+                                    *a += xv * wv;
                                 }
                             }
-                        }
+                        });
                         for (j, &a) in acc.iter().enumerate() {
                             let bv = bias.map_or(0.0, |b| b[oc0 + j]);
                             opix[oc0 + j] = (a + bv).clamp(self.act_min, self.act_max);

@@ -90,33 +90,29 @@ impl<T: Q8> Kernel for QDw<'_, T> {
                         Some(bias) => acc.copy_from_slice(bias),
                         None => acc.fill(0),
                     }
-                    for fy in 0..g.fh {
-                        let Some(iy) = g.in_y(oy, fy) else { continue };
-                        for fx in 0..g.fw {
-                            let Some(ix) = g.in_x(ox, fx) else { continue };
-                            let s = (iy * g.in_w + ix) * ic_n;
-                            let xs = &xb[s..s + ic_n];
-                            let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
-                            // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16, so multiply in 16 bits;
-                            // uint8: |w − zp_w|, |x − zp_in| ≤ 255, the product needs i32.
-                            let signed = T::MIN < 0;
-                            if dm == 1 {
-                                for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
-                                    let xo = xv.to_i32() as i16 + off;
+                    g.for_each_tap(oy, ox, |pix, tap| {
+                        let s = pix;
+                        let xs = &xb[s..s + ic_n];
+                        let ws = &w[tap * oc_n..(tap + 1) * oc_n];
+                        // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16, so multiply in 16 bits;
+                        // uint8: |w − zp_w|, |x − zp_in| ≤ 255, the product needs i32.
+                        let signed = T::MIN < 0;
+                        if dm == 1 {
+                            for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
+                                let xo = xv.to_i32() as i16 + off;
+                                let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
+                                *a = a.wrapping_add(p);
+                            }
+                        } else {
+                            for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
+                                let xo = xv.to_i32() as i16 + off;
+                                for (a, &wv) in ac.iter_mut().zip(wc) {
                                     let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
                                     *a = a.wrapping_add(p);
                                 }
-                            } else {
-                                for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                    let xo = xv.to_i32() as i16 + off;
-                                    for (a, &wv) in ac.iter_mut().zip(wc) {
-                                        let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
-                                        *a = a.wrapping_add(p);
-                                    }
-                                }
                             }
                         }
-                    }
+                    });
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
                         *o = T::from_i32(q.requantize_i32(a, oc));
                     }
@@ -168,20 +164,16 @@ impl Kernel for I16Dw<'_> {
                         Some(bias) => acc.copy_from_slice(bias),
                         None => acc.fill(0),
                     }
-                    for fy in 0..g.fh {
-                        let Some(iy) = g.in_y(oy, fy) else { continue };
-                        for fx in 0..g.fw {
-                            let Some(ix) = g.in_x(ox, fx) else { continue };
-                            let s = (iy * g.in_w + ix) * ic_n;
-                            let xs = &xb[s..s + ic_n];
-                            let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
-                            for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                for (a, &wv) in ac.iter_mut().zip(wc) {
-                                    *a = a.wrapping_add((wv * xv as i32) as i64);
-                                }
+                    g.for_each_tap(oy, ox, |pix, tap| {
+                        let s = pix;
+                        let xs = &xb[s..s + ic_n];
+                        let ws = &w[tap * oc_n..(tap + 1) * oc_n];
+                        for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
+                            for (a, &wv) in ac.iter_mut().zip(wc) {
+                                *a = a.wrapping_add((wv * xv as i32) as i64);
                             }
                         }
-                    }
+                    });
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
                         let v = arith::mbqm_i64(a, q.multiplier[oc], q.shift[oc]);
                         *o = v.clamp(q.act_min, q.act_max) as i16;
@@ -221,26 +213,22 @@ impl Kernel for FloatDw<'_> {
                 for ox in 0..g.out_w {
                     let Some(opix) = opix_chunks.next() else { return Ok(()) };
                     acc.fill(0.0);
-                    for fy in 0..g.fh {
-                        let Some(iy) = g.in_y(oy, fy) else { continue };
-                        for fx in 0..g.fw {
-                            let Some(ix) = g.in_x(ox, fx) else { continue };
-                            let s = (iy * g.in_w + ix) * ic_n;
-                            let xs = &xb[s..s + ic_n];
-                            let ws = &w[(fy * g.fw + fx) * oc_n..(fy * g.fw + fx + 1) * oc_n];
-                            if dm == 1 {
-                                for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
+                    g.for_each_tap(oy, ox, |pix, tap| {
+                        let s = pix;
+                        let xs = &xb[s..s + ic_n];
+                        let ws = &w[tap * oc_n..(tap + 1) * oc_n];
+                        if dm == 1 {
+                            for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
+                                *a += xv * wv;
+                            }
+                        } else {
+                            for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
+                                for (a, &wv) in ac.iter_mut().zip(wc) {
                                     *a += xv * wv;
-                                }
-                            } else {
-                                for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                    for (a, &wv) in ac.iter_mut().zip(wc) {
-                                        *a += xv * wv;
-                                    }
                                 }
                             }
                         }
-                    }
+                    });
                     for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
                         let bv = bias.map_or(0.0, |b| b[oc]);
                         *o = (a + bv).clamp(self.act_min, self.act_max);

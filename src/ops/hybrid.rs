@@ -429,17 +429,13 @@ impl Kernel for HybridConv<'_> {
                             for (c, v) in opix.iter_mut().enumerate() {
                                 let grp = c / fpg.max(1);
                                 let mut acc = 0i32;
-                                for fy in 0..g.fh {
-                                    let Some(iy) = g.in_y(oy, fy) else { continue };
-                                    for fx in 0..g.fw {
-                                        let Some(ix) = g.in_x(ox, fx) else { continue };
-                                        let s = (iy * g.in_w + ix) * g.in_c + grp * fc;
-                                        let ws = ((c * g.fh + fy) * g.fw + fx) * fc;
-                                        for (&wv, &qv) in w[ws..ws + fc].iter().zip(&qb[s..s + fc]) {
-                                            acc = acc.wrapping_add((wv as i32).wrapping_mul(qv as i32 - zp));
-                                        }
+                                g.for_each_tap(oy, ox, |pix, tap| {
+                                    let s = pix + grp * fc;
+                                    let ws = (c * g.fh * g.fw + tap) * fc;
+                                    for (&wv, &qv) in w[ws..ws + fc].iter().zip(&qb[s..s + fc]) {
+                                        acc = acc.wrapping_add((wv as i32).wrapping_mul(qv as i32 - zp));
                                     }
-                                }
+                                });
                                 let y = acc as f32 * self.scales[c] * sf;
                                 *v = clamp_cpp(y + bias.map_or(0.0, |bb| bb[c]), lo, hi);
                             }
@@ -448,15 +444,11 @@ impl Kernel for HybridConv<'_> {
                             for (c, v) in opix.iter_mut().enumerate() {
                                 let ic = c / dm.max(1);
                                 let mut acc = 0i32;
-                                for fy in 0..g.fh {
-                                    let Some(iy) = g.in_y(oy, fy) else { continue };
-                                    for fx in 0..g.fw {
-                                        let Some(ix) = g.in_x(ox, fx) else { continue };
-                                        let qv = qb[(iy * g.in_w + ix) * g.in_c + ic] as i32;
-                                        let wv = w[(fy * g.fw + fx) * oc_n + c] as i32;
-                                        acc = acc.wrapping_add(wv.wrapping_mul(qv - zp));
-                                    }
-                                }
+                                g.for_each_tap(oy, ox, |pix, tap| {
+                                    let qv = qb[pix + ic] as i32;
+                                    let wv = w[tap * oc_n + c] as i32;
+                                    acc = acc.wrapping_add(wv.wrapping_mul(qv - zp));
+                                });
                                 let y = acc as f32 * (self.scales[c] * sf);
                                 *v = clamp_cpp(y + bias.map_or(0.0, |bb| bb[c]), lo, hi);
                             }
