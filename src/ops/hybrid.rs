@@ -207,8 +207,9 @@ pub(crate) fn clamp_cpp(x: f32, lo: f32, hi: f32) -> f32 {
 /// `out[b, u] = bias[u] + float(Σ w[u]·q[b] − row_sum[u]·zp[b]) · scale`, with
 /// `scale = sf[b]·s_w` (per-tensor, folded into sf) or `sf[b]·s_w[u]` (per-channel), the sum
 /// with [`dot_sse`]'s quirk, then the activation (`ApplyActivationToVector`: RELU is `max(0, x)`
-/// and NONE leaves ±inf alone). The row sums are recomputed at every invoke (TFLite computes them
-/// at the first invoke only, so with non-constant weights its later invokes use stale sums).
+/// and NONE leaves ±inf alone). The row sums of constant weights are computed at prepare; those of
+/// weights given as an input at every invoke (TFLite computes them at the first invoke only, so
+/// with non-constant weights its later invokes use stale sums).
 struct HybridFc<'m> {
     batches: usize,
     depth: usize,
@@ -254,7 +255,7 @@ impl Kernel for HybridFc<'_> {
                 *s *= self.scale;
             }
         }
-        if self.asymmetric {
+        if self.asymmetric && matches!(self.weights, Operand::Input(_)) {
             row_sums(w, nd, &mut self.sums);
         }
         for b in 0..nb {
@@ -330,6 +331,10 @@ pub(crate) fn prepare_fc<'m>(
     } else {
         None
     };
+    let mut sums = buffer(ctx, units, "row sums")?;
+    if let (true, Operand::Const(w)) = (asymmetric, &weights) {
+        row_sums(w, depth, &mut sums);
+    }
     Ok(Box::new(HybridFc {
         batches,
         depth,
@@ -343,7 +348,7 @@ pub(crate) fn prepare_fc<'m>(
         q: buffer(ctx, batches * depth, "quantized input")?,
         sf: buffer(ctx, batches, "scaling factors")?,
         zp: buffer(ctx, batches, "zero points")?,
-        sums: buffer(ctx, units, "row sums")?,
+        sums,
     }))
 }
 
@@ -648,7 +653,8 @@ mod tests {
             q: vec![0; 2],
             sf: vec![0.0; 1],
             zp: vec![0; 1],
-            sums: vec![0; 2],
+            // as prepare computes them for constant weights: row sums 1 + 2 and −3 + 0
+            sums: vec![3, -3],
         };
         let x = [1.27f32, -0.635];
         let out = run(&mut mk(false), &x);
