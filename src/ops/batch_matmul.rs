@@ -195,6 +195,7 @@ int_val!(i8, i16);
 
 impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+        let const_filter = matches!(self.filter, Filter::Const(_));
         let lhs_in = check_len(inputs.get::<T>(0)?, self.lhs_len, "lhs")?;
         let x: &[T] = match &mut self.lhs_t {
             Some((buf, rows, cols)) => {
@@ -265,7 +266,10 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
                         *v *= *scale;
                     }
                 }
-                hybrid::row_sums(wq, k, &mut self.sums);
+                if !const_filter {
+                    // (a constant RHS's row sums were computed at prepare)
+                    hybrid::row_sums(wq, k, &mut self.sums);
+                }
                 let out = check_len_mut(outputs.get::<f32>(0)?, n, "output")?;
                 let (q, sf, zp, sums) = (&self.q, &self.sf, &self.zp, &self.sums);
                 let (nr, nc) = (sf.len(), sums.len());
@@ -387,7 +391,11 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             };
             let hybrid = matches!(mode, Mode::Hybrid { .. });
             let rows = if hybrid && g.k > 0 { lhs_len / g.k } else { 0 };
-            let sums = if hybrid && g.k > 0 { rhs_len / g.k } else { 0 };
+            let n_sums = if hybrid && g.k > 0 { rhs_len / g.k } else { 0 };
+            let mut sums = buffer::<i32>(ctx, n_sums, "row sums")?;
+            if let (true, Filter::Const(c)) = (hybrid && g.k > 0, &filter) {
+                hybrid::row_sums(bytemuck::cast_slice(&c[..]), g.k, &mut sums);
+            }
             let kernel: Box<dyn Kernel + 'm> = Box::new(Bmm::<$t, $u> {
                 g,
                 mode,
@@ -399,7 +407,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 q: buffer(ctx, if hybrid { lhs_len } else { 0 }, "quantized input")?,
                 sf: buffer(ctx, rows, "scaling factors")?,
                 zp: buffer(ctx, rows, "zero points")?,
-                sums: buffer(ctx, sums, "row sums")?,
+                sums,
             });
             Ok(kernel)
         }};
