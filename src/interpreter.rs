@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::model::{Model, Tensor};
-use crate::ops::{Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext};
+use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext};
 
 /// Arena and constant buffers are aligned to this many bytes.
 const ALIGN: usize = 16;
@@ -39,6 +39,24 @@ impl AlignedBuf {
         b.bytes_mut().copy_from_slice(bytes);
         b
     }
+    /// `len` zero bytes, or an error (not an abort) when they cannot be allocated.
+    pub fn try_zeroed(len: usize) -> Result<Self> {
+        let n = len.div_ceil(16);
+        let mut words = Vec::new();
+        words.try_reserve_exact(n).map_err(|_| Error::Limit {
+            what: "memory (bytes, could not allocate)".into(),
+            value: len as u64,
+            limit: 0,
+        })?;
+        words.resize(n, 0u128);
+        Ok(AlignedBuf { words, len })
+    }
+    /// A copy of `bytes`, or an error when it cannot be allocated.
+    pub fn try_from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut b = Self::try_zeroed(bytes.len())?;
+        b.bytes_mut().copy_from_slice(bytes);
+        Ok(b)
+    }
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
         &bytemuck::cast_slice(&self.words)[..self.len]
@@ -55,14 +73,16 @@ pub struct InterpreterOptions {
     /// Give every tensor its own memory, so that every intermediate tensor can be read after
     /// `invoke` (for per-layer comparison). Uses more memory.
     pub preserve_all_tensors: bool,
-    /// Largest activation arena the interpreter may allocate, in bytes (default 4 GiB): a model
-    /// whose shapes need more is an error, not an allocation.
-    pub max_arena_bytes: usize,
+    /// The interpreter's one memory budget, in bytes (default 4 GiB): the activation arena plus
+    /// everything the kernels keep (scratch, recurrent state, packed or widened weights), folded
+    /// constants and copies of misaligned constants. Each is charged before it is allocated, so a
+    /// model that needs more is an [`Error::Limit`], not an allocation.
+    pub max_memory_bytes: usize,
 }
 
 impl Default for InterpreterOptions {
     fn default() -> Self {
-        InterpreterOptions { preserve_all_tensors: false, max_arena_bytes: 4 << 30 }
+        InterpreterOptions { preserve_all_tensors: false, max_memory_bytes: 4 << 30 }
     }
 }
 
@@ -81,6 +101,7 @@ pub struct Interpreter<'m> {
     owned: Vec<AlignedBuf>,
     arena: AlignedBuf,
     steps: Vec<Step<'m>>,
+    memory_bytes: u64,
 }
 
 impl std::fmt::Debug for Interpreter<'_> {
@@ -122,6 +143,7 @@ impl<'m> Interpreter<'m> {
         for &i in &sg.inputs {
             tensors[i].known = None;
         }
+        let budget = Budget::new(options.max_memory_bytes);
         let mut steps = Vec::new();
         for (op_index, op) in sg.operators.iter().enumerate() {
             let code = model.opcode(op);
@@ -138,8 +160,15 @@ impl<'m> Interpreter<'m> {
                     }
                 }
             }
-            let mut ctx =
-                PrepareContext { model, subgraph, op_index, op, tensors: &mut tensors, folded_outputs: Vec::new() };
+            let mut ctx = PrepareContext {
+                model,
+                subgraph,
+                op_index,
+                op,
+                tensors: &mut tensors,
+                folded_outputs: Vec::new(),
+                budget: &budget,
+            };
             let mut kernel = prepare(&mut ctx)?;
             let folded = std::mem::take(&mut ctx.folded_outputs);
             let n_out = op.outputs.len();
@@ -156,7 +185,7 @@ impl<'m> Interpreter<'m> {
             let has_inputs = op.inputs.iter().flatten().next().is_some();
             let outputs_are_model_outputs = op.outputs.iter().flatten().any(|t| sg.outputs.contains(t));
             if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
-                fold(model, op, &mut tensors, kernel.as_mut(), options.max_arena_bytes)
+                fold(model, op, &mut tensors, kernel.as_mut(), &budget)
                     .map_err(|e| op_err(format!("while folding: {e}")))?;
                 continue;
             }
@@ -175,12 +204,14 @@ impl<'m> Interpreter<'m> {
                     if (b.as_ptr() as usize).is_multiple_of(align) {
                         locs[i] = Loc::Model { offset, len: b.len() };
                     } else {
-                        owned.push(AlignedBuf::from_bytes(b));
+                        budget.charge(b.len() as u64, "copies of misaligned constants")?;
+                        owned.push(AlignedBuf::try_from_bytes(b)?);
                         locs[i] = Loc::Owned { index: owned.len() - 1 };
                     }
                 }
                 Some(Cow::Owned(v)) => {
-                    owned.push(AlignedBuf::from_bytes(v));
+                    // Charged when folded.
+                    owned.push(AlignedBuf::try_from_bytes(v)?);
                     locs[i] = Loc::Owned { index: owned.len() - 1 };
                 }
                 None => {}
@@ -231,18 +262,13 @@ impl<'m> Interpreter<'m> {
             live.push((t, size, f, l));
         }
         let (arena_len, offsets) = plan(&live);
-        if arena_len > options.max_arena_bytes {
-            return Err(Error::Limit {
-                what: "activation arena bytes".into(),
-                value: arena_len as u64,
-                limit: options.max_arena_bytes as u64,
-            });
-        }
+        budget.charge(arena_len as u64, "the activation arena")?;
+        let arena = AlignedBuf::try_zeroed(arena_len)?;
         for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
             locs[t] = Loc::Arena { offset, len: size };
         }
         let shapes = tensors.into_iter().map(|t| t.shape).collect();
-        Ok(Interpreter { model, subgraph, shapes, locs, owned, arena: AlignedBuf::zeroed(arena_len), steps })
+        Ok(Interpreter { model, subgraph, shapes, locs, owned, arena, steps, memory_bytes: budget.used() })
     }
 
     /// The model.
@@ -252,6 +278,11 @@ impl<'m> Interpreter<'m> {
     /// Bytes of the activation arena.
     pub fn arena_size(&self) -> usize {
         self.arena.len
+    }
+    /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena,
+    /// kernel scratch and state, packed weights, folded and copied constants.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
     }
     /// Number of operators run per invoke (operators folded at prepare time are not counted).
     pub fn num_steps(&self) -> usize {
@@ -406,7 +437,7 @@ fn fold<'m>(
     op: &crate::model::Operator,
     tensors: &mut [PrepTensor<'m>],
     kernel: &mut dyn Kernel,
-    max_bytes: usize,
+    budget: &Budget,
 ) -> Result<()> {
     let sg = model.main_subgraph();
     let mut owned = Vec::new();
@@ -425,11 +456,10 @@ fn fold<'m>(
         locs[t] = Loc::Arena { offset: total, len };
         out_ranges.push((t, total, len));
         total = (total + len).div_ceil(ALIGN) * ALIGN;
-        if total > max_bytes {
-            return Err(Error::Usage(format!("outputs need more than the {max_bytes}-byte arena limit")));
-        }
     }
-    let mut arena = AlignedBuf::zeroed(total);
+    // The outputs are kept as constants (the temporary arena they are computed in is as large).
+    budget.charge(total as u64, "constants folded at prepare time")?;
+    let mut arena = AlignedBuf::try_zeroed(total)?;
     let arena_ptr = arena.bytes_mut().as_mut_ptr();
     let inputs = Inputs { arena: arena_ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &op.inputs };
     let mut outputs = Outputs { arena: arena_ptr, arena_len: total, locs: &locs, ids: &op.outputs };

@@ -33,7 +33,7 @@ fn load_and_touch(bytes: &[u8]) -> bool {
                 let _ = m.buffer_data(md.buffer);
             }
             // A model that still loads must prepare or give Err, and run or give Err.
-            let opts = qlite::InterpreterOptions { max_arena_bytes: 64 << 20, ..Default::default() };
+            let opts = qlite::InterpreterOptions { max_memory_bytes: 64 << 20, ..Default::default() };
             if let Ok(mut interp) = qlite::Interpreter::with_options(&m, &qlite::OpRegistry::with_builtins(), &opts)
                 && let Ok(inputs) = qlite::runner::random_inputs(&interp, 3)
             {

@@ -92,10 +92,7 @@ pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Re
 
 /// A zeroed buffer of `n` elements; an error (not an abort) when it cannot be allocated.
 pub(crate) fn buffer<T: Clone + Default>(ctx: &PrepareContext<'_, '_>, n: usize, what: &str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| ctx.err(format!("cannot allocate {n} elements for the {what}")))?;
-    v.resize(n, T::default());
-    Ok(v)
+    ctx.alloc(n, what)
 }
 
 /// The values of input `k` when constant, checked to hold `n` elements.

@@ -14,6 +14,7 @@
 //! Registering an op is one line in [`OpRegistry::with_builtins`].
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -267,6 +268,54 @@ pub(crate) struct PrepTensor<'m> {
     pub known: Option<Cow<'m, [u8]>>,
 }
 
+/// The one memory budget of an interpreter ([`crate::InterpreterOptions::max_memory_bytes`]):
+/// every byte a model can make qlite allocate while preparing — kernel scratch and state, packed
+/// or widened weights, folded constants, copies of misaligned constants, the activation arena —
+/// is charged here *before* it is allocated, so a model that needs more is an error, never an
+/// allocation (and never a zero-fill that wakes the OOM killer under overcommit).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    used: Cell<u64>,
+    limit: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: usize) -> Self {
+        Budget { used: Cell::new(0), limit: limit as u64 }
+    }
+    /// Charges `bytes` for `what`; an [`Error::Limit`] when the total would pass the limit.
+    pub(crate) fn charge(&self, bytes: u64, what: &str) -> Result<()> {
+        let total = self.used.get().saturating_add(bytes);
+        if total > self.limit {
+            return Err(Error::Limit {
+                what: format!("memory for {what} (bytes, in total)"),
+                value: total,
+                limit: self.limit,
+            });
+        }
+        self.used.set(total);
+        Ok(())
+    }
+    /// Bytes charged so far.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.get()
+    }
+}
+
+/// A zero-filled `Vec` of `n` elements, charged to `budget` first and allocated fallibly.
+pub(crate) fn alloc_charged<T: Clone + Default>(budget: &Budget, n: usize, what: &str) -> Result<Vec<T>> {
+    let bytes = (n as u64).saturating_mul(std::mem::size_of::<T>() as u64);
+    budget.charge(bytes, what)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::Limit {
+        what: format!("memory for {what} (bytes, could not allocate)"),
+        value: bytes,
+        limit: 0,
+    })?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
 /// What a kernel's `prepare` can see and set.
 pub struct PrepareContext<'p, 'm> {
     pub(crate) model: &'m Model,
@@ -275,6 +324,7 @@ pub struct PrepareContext<'p, 'm> {
     pub(crate) op: &'m Operator,
     pub(crate) tensors: &'p mut [PrepTensor<'m>],
     pub(crate) folded_outputs: Vec<Option<Vec<u8>>>,
+    pub(crate) budget: &'p Budget,
 }
 
 impl<'p, 'm> PrepareContext<'p, 'm> {
@@ -285,6 +335,18 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// The model.
     pub fn model(&self) -> &'m Model {
         self.model
+    }
+    /// Charges `bytes` of memory that this kernel will allocate and keep (scratch, state, packed
+    /// weights) against the interpreter's memory budget
+    /// ([`crate::InterpreterOptions::max_memory_bytes`]). Call it *before* allocating; an error
+    /// when the budget would be exceeded. [`Self::alloc`] charges and allocates in one call.
+    pub fn charge(&self, bytes: usize, what: &str) -> Result<()> {
+        self.budget.charge(bytes as u64, what).map_err(|e| self.err(e.to_string()))
+    }
+    /// A zero-filled buffer of `n` elements for this kernel, charged to the memory budget and
+    /// allocated fallibly: an error, never an abort, when it does not fit.
+    pub fn alloc<T: Clone + Default>(&self, n: usize, what: &str) -> Result<Vec<T>> {
+        alloc_charged(self.budget, n, what).map_err(|e| self.err(e.to_string()))
     }
     /// The operator.
     pub fn op(&self) -> &'m Operator {
