@@ -458,6 +458,17 @@ pub fn generate(s: &Schema) -> Result<String, String> {
         w,
         "use flatbuffers::{{Follow, ForwardsUOffset, Vector, Verifiable, Verifier, InvalidFlatbuffer, VOffsetT}};\n"
     );
+    // A union member of a type this schema does not know (a newer converter's options table) is
+    // still verified as a table, so that the raw union accessors (`builtin_options()`), which
+    // follow it as a table, never read a vtable outside the buffer.
+    let _ = writeln!(
+        w,
+        "/// A table of a union type this schema does not know: only its table structure is verified.\n\
+         pub struct UnknownUnionTable;\n\
+         impl Verifiable for UnknownUnionTable {{\n    #[inline]\n    \
+         fn run_verifier(v: &mut Verifier, pos: usize) -> Result<(), InvalidFlatbuffer> {{\n        \
+         v.visit_table(pos)?.finish();\n        Ok(())\n    }}\n}}\n"
+    );
 
     for e in &s.enums {
         let r = scalar_rust(&e.base).ok_or(format!("enum {}: bad base {}", e.name, e.base))?;
@@ -564,7 +575,7 @@ pub fn generate(s: &Schema) -> Result<String, String> {
                 }
                 let _ = write!(
                     verify,
-                    "            .visit_union::<{u}, _>(\"{}_type\", Self::{vt}_TYPE, \"{}\", Self::{vt}, {req}, |key, v, pos| match key {{\n{arms}                _ => Ok(()),\n            }})?\n",
+                    "            .visit_union::<{u}, _>(\"{}_type\", Self::{vt}_TYPE, \"{}\", Self::{vt}, {req}, |key, v, pos| match key {{\n{arms}                _ => v.verify_union_variant::<ForwardsUOffset<UnknownUnionTable>>(\"{u}::unknown\", pos),\n            }})?\n",
                     f.name, f.name
                 );
                 continue;

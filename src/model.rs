@@ -38,6 +38,15 @@ pub struct Limits {
     pub max_subgraphs: usize,
     /// Largest number of flatbuffer tables the verifier will visit.
     pub max_tables: usize,
+    /// Largest number of tensors over all subgraphs together.
+    pub max_total_tensors: usize,
+    /// Largest number of bytes of tensor names over all subgraphs together.
+    pub max_name_bytes: u64,
+    /// The verifier reads at most this many times the file's size (plus 64 KiB). A flatbuffer can
+    /// point many offsets at one table, so a small file can describe a huge tree (one tensor
+    /// table referenced a million times by a subgraph referenced 16 times); every model we know
+    /// of reads less than twice its size.
+    pub max_apparent_size_factor: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +59,9 @@ impl Default for Limits {
             max_operators: 1 << 20,
             max_subgraphs: 1 << 12,
             max_tables: 1 << 24,
+            max_total_tensors: 1 << 20,
+            max_name_bytes: 64 << 20,
+            max_apparent_size_factor: 8,
         }
     }
 }
@@ -309,10 +321,17 @@ impl Model {
         let opts = flatbuffers::VerifierOptions {
             max_depth: 64,
             max_tables: limits.max_tables,
-            max_apparent_size: usize::MAX,
+            max_apparent_size: bytes.len().saturating_mul(limits.max_apparent_size_factor).saturating_add(1 << 16),
             ignore_missing_null_terminator: true,
         };
         let root = tflite::root_with_opts(&opts, bytes).map_err(|e| {
+            if let flatbuffers::InvalidFlatbuffer::ApparentSizeTooLarge = e {
+                return Error::Flatbuffer(format!(
+                    "its tables are referenced many times over: verifying it would read more than {} bytes \
+                     ({}x the file size, Limits::max_apparent_size_factor)",
+                    opts.max_apparent_size, limits.max_apparent_size_factor
+                ));
+            }
             // The verifier's message spans several lines (error, then a trace): make it one.
             let text = e.to_string();
             Error::Flatbuffer(
@@ -464,7 +483,15 @@ impl Decoded {
         }
         check_limit("number of subgraphs", sgs.len() as u64, limits.max_subgraphs as u64)?;
         let mut subgraphs = Vec::with_capacity(sgs.len());
+        let (mut total_tensors, mut name_bytes) = (0u64, 0u64);
         for (si, sg) in sgs.iter().enumerate() {
+            // Counted before decoding, so a file cannot make the decoder allocate past the limits.
+            for t in sg.tensors().into_iter().flatten() {
+                total_tensors += 1;
+                name_bytes += t.name().map_or(0, |n| n.len() as u64);
+            }
+            check_limit("number of tensors in all subgraphs", total_tensors, limits.max_total_tensors as u64)?;
+            check_limit("bytes of tensor names in all subgraphs", name_bytes, limits.max_name_bytes)?;
             subgraphs.push(decode_subgraph(bytes, si, sg, &buffers, &operator_codes, limits)?);
         }
 
