@@ -427,31 +427,129 @@ impl<'m> Interpreter<'m> {
 
     /// Runs every operator once on the current inputs.
     pub fn invoke(&mut self) -> Result<()> {
+        self.invoke_with(&mut NoObserver)
+    }
+
+    /// Runs every operator once on the current inputs, calling `observer` after each operator
+    /// with a read-only view of it and of every tensor. The observer sees intermediate tensors
+    /// before the planner reuses their memory, so per-layer tools need no
+    /// [`InterpreterOptions::preserve_all_tensors`]. [`Interpreter::invoke`] is this with an
+    /// observer that does nothing (and is compiled away).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qlite::Error> {
+    /// use qlite::interpreter::{OpView, Observer};
+    /// let model = qlite::Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
+    /// let mut interp = qlite::Interpreter::new(&model)?;
+    /// struct Count(Vec<String>);
+    /// impl Observer for Count {
+    ///     fn after_op(&mut self, op: &OpView<'_, '_>) -> Result<(), qlite::Error> {
+    ///         let out = op.outputs()[0].expect("one output");
+    ///         self.0.push(format!("{} -> {} bytes", op.opcode().name(), op.tensor_bytes(out)?.len()));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let mut seen = Count(Vec::new());
+    /// interp.invoke_with(&mut seen)?;
+    /// assert_eq!(seen.0.len(), interp.num_steps());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn invoke_with<O: Observer + ?Sized>(&mut self, observer: &mut O) -> Result<()> {
+        for step in 0..self.steps.len() {
+            self.run_step(step)?;
+            if O::ACTIVE {
+                observer.after_op(&OpView { interp: self, step })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn run_step(&mut self, index: usize) -> Result<()> {
         let sg = &self.model.subgraphs()[self.subgraph];
         let arena_len = self.arena.len;
         let arena = self.arena.bytes_mut().as_mut_ptr();
-        for step in &mut self.steps {
-            let op = &sg.operators[step.op_index];
-            let inputs = Inputs {
-                arena,
-                arena_len,
-                model: self.model.bytes(),
-                owned: &self.owned,
-                locs: &self.locs,
-                ids: &op.inputs,
-            };
-            let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
-            step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
-                e @ Error::Operator { .. } => e,
-                e => Error::Operator {
-                    subgraph: self.subgraph,
-                    op: step.op_index,
-                    opcode: self.model.opcode(op).name(),
-                    msg: e.to_string(),
-                },
-            })?;
-        }
+        let Some(step) = self.steps.get_mut(index) else { return Ok(()) };
+        let op = &sg.operators[step.op_index];
+        let inputs = Inputs {
+            arena,
+            arena_len,
+            model: self.model.bytes(),
+            owned: &self.owned,
+            locs: &self.locs,
+            ids: &op.inputs,
+        };
+        let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+        step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
+            e @ Error::Operator { .. } => e,
+            e => Error::Operator {
+                subgraph: self.subgraph,
+                op: step.op_index,
+                opcode: self.model.opcode(op).name(),
+                msg: e.to_string(),
+            },
+        })
+    }
+}
+
+/// Watches an [`Interpreter::invoke_with`] run: called after each operator.
+pub trait Observer {
+    /// Whether `after_op` is called at all; `false` only for an observer that does nothing, so
+    /// that a plain `invoke` pays nothing for the hook.
+    const ACTIVE: bool = true;
+    /// Called after the operator of `op` ran; an error stops the invoke and is returned by it.
+    fn after_op(&mut self, op: &OpView<'_, '_>) -> Result<()>;
+}
+
+/// The observer of a plain [`Interpreter::invoke`].
+struct NoObserver;
+
+impl Observer for NoObserver {
+    const ACTIVE: bool = false;
+    fn after_op(&mut self, _: &OpView<'_, '_>) -> Result<()> {
         Ok(())
+    }
+}
+
+/// An operator that just ran, seen by an [`Observer`]: which one it is, its tensors, and the
+/// interpreter (to read any tensor's current bytes, shape, type and quantization).
+pub struct OpView<'i, 'm> {
+    interp: &'i Interpreter<'m>,
+    step: usize,
+}
+
+impl<'m> OpView<'_, 'm> {
+    fn operator(&self) -> &'m crate::model::Operator {
+        let op_index = self.interp.steps.get(self.step).map_or(0, |s| s.op_index);
+        &self.interp.model.subgraphs()[self.interp.subgraph].operators[op_index]
+    }
+    /// The position of this operator among those run per invoke (folded operators are not run).
+    pub fn step(&self) -> usize {
+        self.step
+    }
+    /// The operator's index in its subgraph.
+    pub fn op_index(&self) -> usize {
+        self.interp.steps.get(self.step).map_or(0, |s| s.op_index)
+    }
+    /// The operator's code (`opcode().name()` is `CONV_2D`, or a custom op's name).
+    pub fn opcode(&self) -> &'m crate::model::OperatorCode {
+        self.interp.model.opcode(self.operator())
+    }
+    /// The operator's input tensor indices (`None` for an omitted optional input).
+    pub fn inputs(&self) -> &'m [Option<usize>] {
+        &self.operator().inputs
+    }
+    /// The operator's output tensor indices.
+    pub fn outputs(&self) -> &'m [Option<usize>] {
+        &self.operator().outputs
+    }
+    /// The interpreter, to read tensors (`tensor::<T>`, `tensor_shape`, `tensor_info`).
+    pub fn interpreter(&self) -> &Interpreter<'m> {
+        self.interp
+    }
+    /// The current bytes of any tensor.
+    pub fn tensor_bytes(&self, tensor: usize) -> Result<&[u8]> {
+        self.interp.tensor_bytes(tensor)
     }
 }
 
