@@ -4,6 +4,7 @@
 //! panics on bad input. Variants carry where the problem is: the subgraph, operator index and
 //! opcode name, or tensor index.
 
+#[cfg(feature = "std")]
 use std::path::PathBuf;
 
 /// Result alias used throughout the crate.
@@ -14,6 +15,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The file could not be opened, mapped or read.
+    #[cfg(feature = "std")]
     #[error("cannot read {}: {source}", path.display())]
     Io {
         /// The file.

@@ -40,8 +40,10 @@ pub mod interpreter;
 pub mod json;
 pub mod libm;
 pub mod model;
+#[cfg(feature = "cli")]
 pub mod npy;
 pub mod ops;
+#[cfg(feature = "cli")]
 pub mod runner;
 pub mod schema;
 

@@ -14,6 +14,7 @@
 //! - A [`Model`] is immutable, `Send` and `Sync`: several interpreters may share one.
 
 use std::ops::Range;
+#[cfg(feature = "std")]
 use std::path::Path;
 
 use crate::dtype::DType;
@@ -211,6 +212,7 @@ pub struct Metadata {
 }
 
 enum Storage {
+    #[cfg(feature = "std")]
     Mmap(memmap2::Mmap),
     Owned(Vec<u8>),
     Static(&'static [u8]),
@@ -219,6 +221,7 @@ enum Storage {
 impl Storage {
     fn bytes(&self) -> &[u8] {
         match self {
+            #[cfg(feature = "std")]
             Storage::Mmap(m) => m,
             Storage::Owned(v) => v,
             Storage::Static(s) => s,
@@ -251,6 +254,7 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// Maps and loads a `.tflite` file with the default [`Limits`].
+    #[cfg(feature = "std")]
     pub fn from_file(path: impl AsRef<Path>) -> Result<Model> {
         Self::from_file_with_limits(path, &Limits::default())
     }
@@ -258,6 +262,7 @@ impl Model {
     /// Maps and loads a `.tflite` file. The file is memory-mapped; weights are read from the
     /// mapping and never copied. As with every memory-mapped file, the file must not be modified
     /// while the model is alive.
+    #[cfg(feature = "std")]
     pub fn from_file_with_limits(path: impl AsRef<Path>, limits: &Limits) -> Result<Model> {
         let path = path.as_ref();
         let io = |source| Error::Io { path: path.to_path_buf(), source };
