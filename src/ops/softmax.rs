@@ -45,7 +45,8 @@
 //!
 //! float32 (`reference_ops::Softmax`): per row, `max` starts at `f32::MIN` and takes x when
 //! `max < x`; `e = expf((x − max) · float(β))` stored, `sum += e` in order from 0.0f; then
-//! `out = e / sum`. `expf` is the C library's (Rust's `f32::exp`), as in TFLite's build.
+//! `out = e / sum`. `expf` is glibc's, as in TFLite's build: [`crate::libm::expf`], its bit-exact
+//! port, so the result does not depend on the host's C library.
 
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
@@ -197,7 +198,7 @@ impl Kernel for FloatSoftmax {
             let max = row.iter().fold(f32::MIN, |m, &v| if m < v { v } else { m });
             let mut sum = 0.0f32;
             for (o, &v) in orow.iter_mut().zip(row) {
-                let e = ((v - max) * self.beta).exp();
+                let e = crate::libm::expf((v - max) * self.beta);
                 *o = e;
                 sum += e;
             }
