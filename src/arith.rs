@@ -68,14 +68,6 @@ pub fn quantize_multiplier_smaller_than_one(d: f64) -> Result<(i32, i32)> {
     Ok((m, s))
 }
 
-/// TFLite `QuantizeMultiplierGreaterThanOne`: requires d > 1 (TFLite aborts otherwise).
-pub fn quantize_multiplier_greater_than_one(d: f64) -> Result<(i32, i32)> {
-    if d.partial_cmp(&1.0) != Some(std::cmp::Ordering::Greater) {
-        return Err(Error::Usage(format!("multiplier {d} is not > 1")));
-    }
-    Ok(quantize_multiplier(d))
-}
-
 /// gemmlowp `SaturatingRoundingDoublingHighMul` on int32.
 #[inline]
 pub fn srdhm(a: i32, b: i32) -> i32 {
@@ -444,8 +436,6 @@ mod tests {
         // 0.1 = 0.8·2^-3; 0.8·2^31 = 1717986918.4 → 1717986918.
         assert_eq!(quantize_multiplier(0.1), (1_717_986_918, -3));
         assert!(quantize_multiplier_smaller_than_one(1.0).is_err());
-        assert!(quantize_multiplier_greater_than_one(1.0).is_err());
-        assert_eq!(quantize_multiplier_greater_than_one(3.0).ok(), Some((3 << 29, 2)));
     }
 
     #[test]

@@ -23,22 +23,23 @@
 //! ```
 //!
 //! Modules: [`model`] loads and validates a file, [`interpreter`] prepares and runs it,
-//! [`ops`] holds the registry and one kernel per operator, [`arith`] (with [`fixedpoint`] and
-//! [`libm`]) is the only place where rounding happens, [`runner`] and [`npy`] back the CLI's
+//! [`ops`] holds the registry and one kernel per operator; the crate-private `arith` (with
+//! `fixedpoint` and `libm`, a bit-exact port of the C library functions TFLite calls) is the only
+//! place where rounding happens; `runner` and `npy` (feature `cli`) back the CLI's
 //! `run`/`compare`, [`inspect`] its `inspect`.
 
 // Library code never panics on input: unwrap/expect/panic! are for tests only (clippy enforces it;
 // `cargo clippy --all-targets -- -D warnings` runs in CI).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod arith;
+pub(crate) mod arith;
 pub mod dtype;
 pub mod error;
-pub mod fixedpoint;
+pub(crate) mod fixedpoint;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
-pub mod libm;
+pub(crate) mod libm;
 pub mod model;
 #[cfg(feature = "cli")]
 pub mod npy;
