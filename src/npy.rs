@@ -50,6 +50,10 @@ impl Array {
     pub fn to_vec<T: bytemuck::Pod>(&self) -> Vec<T> {
         bytemuck::pod_collect_to_vec(&self.data)
     }
+    /// The elements one by one, as `T` (nothing is copied in bulk).
+    pub fn values<T: bytemuck::Pod>(&self) -> impl Iterator<Item = T> + '_ {
+        self.data.chunks_exact(size_of::<T>().max(1)).map(bytemuck::pod_read_unaligned)
+    }
     /// An array from typed values.
     pub fn from_slice<T: bytemuck::Pod>(dtype: DType, shape: Vec<usize>, values: &[T]) -> Array {
         Array { dtype, shape, data: bytemuck::cast_slice(values).to_vec() }
