@@ -90,6 +90,17 @@ pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Re
     Ok(v)
 }
 
+/// Elements of a shape: 0 when any dimension is 0 (however large the others are, so an empty
+/// tensor never overflows), else the product; an error when the product overflows.
+pub(crate) fn elements(dims: &[usize]) -> Result<usize> {
+    if dims.contains(&0) {
+        return Ok(0);
+    }
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::Usage(format!("shape {dims:?} overflows")))
+}
+
 /// A zeroed buffer of `n` elements; an error (not an abort) when it cannot be allocated.
 pub(crate) fn buffer<T: Clone + Default>(ctx: &PrepareContext<'_, '_>, n: usize, what: &str) -> Result<Vec<T>> {
     ctx.alloc(n, what)

@@ -208,7 +208,7 @@ impl OpRegistry {
 }
 
 /// The integer element types of the quantized kernels: int8, uint8 (legacy) and int16.
-pub(crate) trait QInt: Element + Copy {
+pub(crate) trait QInt: Element + Copy + Default {
     /// The type's range, as i32.
     const MIN: i32;
     const MAX: i32;
