@@ -198,3 +198,41 @@ fn empty_average_pool_output_returns_at_once() {
     }
     assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
 }
+
+/// The budget is exact and deterministic: every model of `models/` and `models/golden/` that
+/// prepares needs exactly `memory_bytes()`; one byte less is a memory error at prepare (kernel
+/// scratch, packed weights and state are charged like the arena).
+#[test]
+fn every_model_prepares_within_exactly_its_memory_bytes() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut files: Vec<PathBuf> = [dir.clone(), dir.join("golden")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tflite"))
+        .collect();
+    files.sort();
+    let registry = OpRegistry::with_builtins();
+    let mut checked = 0;
+    for p in &files {
+        let bytes = std::fs::read(p).unwrap();
+        let Ok(model) = Model::from_bytes(&bytes) else { continue };
+        let Ok(interp) = Interpreter::with_options(&model, &registry, &InterpreterOptions::default()) else {
+            continue;
+        };
+        let need = interp.memory_bytes();
+        drop(interp);
+        let exact = InterpreterOptions { max_memory_bytes: need as usize, ..Default::default() };
+        let fits = Interpreter::with_options(&model, &registry, &exact);
+        assert!(fits.is_ok(), "{}: {:?}", p.display(), fits.err());
+        if need == 0 {
+            continue;
+        }
+        let short = InterpreterOptions { max_memory_bytes: need as usize - 1, ..Default::default() };
+        match Interpreter::with_options(&model, &registry, &short) {
+            Ok(_) => panic!("{}: prepared with {} bytes, needs {need}", p.display(), need - 1),
+            Err(e) => assert!(e.to_string().contains("memory for"), "{}: {e}", p.display()),
+        }
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} models checked");
+}

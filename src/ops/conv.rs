@@ -875,7 +875,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset: 0,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: vec![0; s.filter_len()],
+                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -893,7 +893,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: vec![0; s.filter_len()],
+                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -903,7 +903,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("int16 CONV_2D needs zero points 0"));
             }
             let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
-            let patch = vec![0; s.filter_len()];
+            let patch = buffer(ctx, s.filter_len(), "im2col patch")?;
             if has_bias && ctx.input_dtype(2)? == DType::Int32 {
                 Ok(Box::new(I16Conv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc32, patch }))
             } else {
@@ -931,7 +931,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w,
                 w_input,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0.0; s.fpg],
+                acc: buffer(ctx, s.fpg, "accumulators")?,
                 act_min,
                 act_max,
             }))

@@ -289,7 +289,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset: 0,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -305,7 +305,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -340,7 +340,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 }
                 None => Some(1),
             };
-            Ok(Box::new(I16Dw { g, dm, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc: vec![0; oc] }))
+            Ok(Box::new(I16Dw {
+                g,
+                dm,
+                q,
+                w,
+                w_input,
+                bias: bias_operand(ctx, 2, oc)?,
+                acc: buffer(ctx, oc, "accumulators")?,
+            }))
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(2)? != DType::Float32 {
@@ -355,7 +363,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 dm,
                 w: const_values::<f32>(ctx, 1, w_len)?.map_or(Operand::Input(1), Operand::Const),
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0.0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
                 act_min,
                 act_max,
             }))

@@ -531,7 +531,8 @@ fn finish_conv<'m>(
     let Some(&s0) = scales.first() else { return Err(ctx.err("the int8 filter has no scale")) };
     if scales.len() == 1 {
         // Per-tensor: TFLite's per-channel kernels would read past the one scale.
-        scales = vec![s0; g.out_c.max(1)];
+        scales = buffer(ctx, g.out_c.max(1), "per-channel scales")?;
+        scales.fill(s0);
     }
     let has_bias = ctx.has_input(2);
     if has_bias && ctx.input_dtype(2)? != DType::Float32 {

@@ -341,7 +341,16 @@ fn quantized<'m, T: Q8>(
         None => Some(WEIGHTS),
     };
     let bias = bias_operand(ctx, BIAS, s.out_c)?;
-    Ok(Box::new(QTConv::<T> { s, q, w, w_input, filter_offset, _t: PhantomData, bias, acc: vec![0; s.out_c] }))
+    Ok(Box::new(QTConv::<T> {
+        s,
+        q,
+        w,
+        w_input,
+        filter_offset,
+        _t: PhantomData,
+        bias,
+        acc: buffer(ctx, s.out_c, "accumulators")?,
+    }))
 }
 
 /// Prepares TRANSPOSE_CONV.
@@ -434,7 +443,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 }
                 None => Some(WEIGHTS),
             };
-            let acc = vec![0; oc];
+            let acc = buffer(ctx, oc, "accumulators")?;
             if has_bias && ctx.input_dtype(BIAS)? == DType::Int32 {
                 Ok(Box::new(I16TConv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc32, acc }))
             } else {
@@ -459,7 +468,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w,
                 w_input,
                 bias: bias_operand(ctx, BIAS, oc)?,
-                acc: vec![0.0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
                 act_min,
                 act_max,
             }))
