@@ -542,6 +542,10 @@ impl<T: Q8> Kernel for QConv<'_, T> {
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let in_off = q.input_offset as i16;
@@ -619,6 +623,10 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let patch = &mut self.patch[..k];
@@ -792,6 +800,10 @@ impl Kernel for FloatConv<'_> {
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let oc_n = g.out_c;
         let image = g.in_h * g.in_w * g.in_c;

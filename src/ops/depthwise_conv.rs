@@ -72,6 +72,10 @@ impl<T: Q8> Kernel for QDw<'_, T> {
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         // zp_in is in the activation range (checked in prepare), so x − zp_in fits in i16.
@@ -150,6 +154,10 @@ impl Kernel for I16Dw<'_> {
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let acc = &mut self.acc[..oc_n];
@@ -204,6 +212,10 @@ impl Kernel for FloatDw<'_> {
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let acc = &mut self.acc[..oc_n];
         let image = g.in_h * g.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));

@@ -236,6 +236,10 @@ impl Kernel for HybridFc<'_> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<f32>(0)?, nb * nu, "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (lo, hi) = self.act;
         for row in out.chunks_exact_mut(nu.max(1)) {
             match bias {
@@ -404,6 +408,10 @@ impl Kernel for HybridConv<'_> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let image = g.in_h * g.in_w * g.in_c;
         let asymmetric = !matches!(self.kind, ConvKind::PerTensor { .. });
         quantize_rows(x, image, &mut self.q, &mut self.sf, &mut self.zp, asymmetric);

@@ -143,6 +143,10 @@ impl<T: Q8> Kernel for QTConv<'_, T> {
         let x = check_len(inputs.get::<T>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
@@ -217,6 +221,10 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16TConv<'_, B> {
         let x = check_len(inputs.get::<i16>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
@@ -282,6 +290,10 @@ impl Kernel for FloatTConv<'_> {
         let x = check_len(inputs.get::<f32>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let acc = &mut self.acc[..oc_n];
