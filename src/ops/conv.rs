@@ -90,6 +90,17 @@ pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Re
     Ok(v)
 }
 
+/// Elements of a shape: 0 when any dimension is 0 (however large the others are, so an empty
+/// tensor never overflows), else the product; an error when the product overflows.
+pub(crate) fn elements(dims: &[usize]) -> Result<usize> {
+    if dims.contains(&0) {
+        return Ok(0);
+    }
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::Usage(format!("shape {dims:?} overflows")))
+}
+
 /// A zeroed buffer of `n` elements; an error (not an abort) when it cannot be allocated.
 pub(crate) fn buffer<T: Clone + Default>(ctx: &PrepareContext<'_, '_>, n: usize, what: &str) -> Result<Vec<T>> {
     ctx.alloc(n, what)
@@ -531,6 +542,10 @@ impl<T: Q8> Kernel for QConv<'_, T> {
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let in_off = q.input_offset as i16;
@@ -608,6 +623,10 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let patch = &mut self.patch[..k];
@@ -781,6 +800,10 @@ impl Kernel for FloatConv<'_> {
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let oc_n = g.out_c;
         let image = g.in_h * g.in_w * g.in_c;
@@ -864,7 +887,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset: 0,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: vec![0; s.filter_len()],
+                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -882,7 +905,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: vec![0; s.filter_len()],
+                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -892,7 +915,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("int16 CONV_2D needs zero points 0"));
             }
             let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
-            let patch = vec![0; s.filter_len()];
+            let patch = buffer(ctx, s.filter_len(), "im2col patch")?;
             if has_bias && ctx.input_dtype(2)? == DType::Int32 {
                 Ok(Box::new(I16Conv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc32, patch }))
             } else {
@@ -920,7 +943,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w,
                 w_input,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0.0; s.fpg],
+                acc: buffer(ctx, s.fpg, "accumulators")?,
                 act_min,
                 act_max,
             }))

@@ -72,6 +72,10 @@ impl<T: Q8> Kernel for QDw<'_, T> {
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         // zp_in is in the activation range (checked in prepare), so x − zp_in fits in i16.
@@ -150,6 +154,10 @@ impl Kernel for I16Dw<'_> {
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let w = &self.w[..];
         let q = &self.q;
         let acc = &mut self.acc[..oc_n];
@@ -204,6 +212,10 @@ impl Kernel for FloatDw<'_> {
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let acc = &mut self.acc[..oc_n];
         let image = g.in_h * g.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
@@ -289,7 +301,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset: 0,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -305,7 +317,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 filter_offset,
                 _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -340,7 +352,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 }
                 None => Some(1),
             };
-            Ok(Box::new(I16Dw { g, dm, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc: vec![0; oc] }))
+            Ok(Box::new(I16Dw {
+                g,
+                dm,
+                q,
+                w,
+                w_input,
+                bias: bias_operand(ctx, 2, oc)?,
+                acc: buffer(ctx, oc, "accumulators")?,
+            }))
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
             if has_bias && ctx.input_dtype(2)? != DType::Float32 {
@@ -355,7 +375,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 dm,
                 w: const_values::<f32>(ctx, 1, w_len)?.map_or(Operand::Input(1), Operand::Const),
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: vec![0.0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
                 act_min,
                 act_max,
             }))

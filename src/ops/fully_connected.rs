@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 
+use super::conv::{check_len, check_len_mut};
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -47,10 +48,33 @@ impl<'m, T: super::Element> Src<'m, T> {
     }
 }
 
+#[derive(Clone, Copy)]
 struct Geometry {
     batches: usize,
     depth: usize,
     units: usize,
+}
+
+impl Geometry {
+    /// The input, weights and bias of one invoke, each checked to hold the number of elements
+    /// the prepare-time geometry indexes (an error, not a panic, if the planner gave a buffer of
+    /// another size: fuzz finding F1).
+    #[allow(clippy::type_complexity)]
+    fn operands<'a, T: super::Element, W: super::Element, B: super::Element>(
+        &self,
+        x: &'a [T],
+        weights: &'a Src<'_, W>,
+        bias: &'a Option<Src<'_, B>>,
+        inputs: &Inputs<'a>,
+    ) -> Result<(&'a [T], &'a [W], Option<&'a [B]>)> {
+        let x = check_len(x, self.batches * self.depth, "input")?;
+        let w = check_len(weights.get(inputs)?, self.units * self.depth, "weights")?;
+        let bias = match bias {
+            Some(b) => Some(check_len(b.get(inputs)?, self.units, "bias")?),
+            None => None,
+        };
+        Ok((x, w, bias))
+    }
 }
 
 /// The 8-bit activation types of the int8/legacy uint8 kernels (the shared quantized-integer trait).
@@ -72,14 +96,9 @@ struct QFc<'m, T: Q8> {
 
 impl<T: Q8> Kernel for QFc<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<T>(0)?;
-        let w = self.weights.get(inputs)?;
-        let bias = match &self.bias {
-            Some(b) => Some(b.get(inputs)?),
-            None => None,
-        };
-        let out = outputs.get::<T>(0)?;
         let Geometry { batches, depth, units } = self.g;
+        let (x, w, bias) = self.g.operands(inputs.get::<T>(0)?, &self.weights, &self.bias, inputs)?;
+        let out = check_len_mut(outputs.get::<T>(0)?, batches * units, "output")?;
         for b in 0..batches {
             let xb = &x[b * depth..(b + 1) * depth];
             for u in 0..units {
@@ -117,14 +136,9 @@ struct I16Fc<'m, B: super::Element + Copy + Into<i64>> {
 
 impl<B: super::Element + Copy + Into<i64>> Kernel for I16Fc<'_, B> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<i16>(0)?;
-        let w = self.weights.get(inputs)?;
-        let bias = match &self.bias {
-            Some(b) => Some(b.get(inputs)?),
-            None => None,
-        };
-        let out = outputs.get::<i16>(0)?;
         let Geometry { batches, depth, units } = self.g;
+        let (x, w, bias) = self.g.operands(inputs.get::<i16>(0)?, &self.weights, &self.bias, inputs)?;
+        let out = check_len_mut(outputs.get::<i16>(0)?, batches * units, "output")?;
         for b in 0..batches {
             let xb = &x[b * depth..(b + 1) * depth];
             for u in 0..units {
@@ -159,14 +173,9 @@ struct FloatFc<'m> {
 
 impl Kernel for FloatFc<'_> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<f32>(0)?;
-        let w = self.weights.get(inputs)?;
-        let bias = match &self.bias {
-            Some(b) => Some(b.get(inputs)?),
-            None => None,
-        };
-        let out = outputs.get::<f32>(0)?;
         let Geometry { batches, depth, units } = self.g;
+        let (x, w, bias) = self.g.operands(inputs.get::<f32>(0)?, &self.weights, &self.bias, inputs)?;
+        let out = check_len_mut(outputs.get::<f32>(0)?, batches * units, "output")?;
         for b in 0..batches {
             let xb = &x[b * depth..(b + 1) * depth];
             for u in 0..units {
@@ -205,6 +214,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("input shape {in_shape:?} is not a multiple of the weights' depth {depth}")));
     }
     let batches = in_elems / depth;
+    // TFLite (`fully_connected.cc` Prepare): with keep_num_dims the weights run along the
+    // input's last dimension, so it must be the depth (else the output, the input's shape with
+    // its last dimension replaced by the units, does not hold batches × units values: F10).
+    if keep_num_dims && in_shape.last() != Some(&depth) {
+        return Err(ctx.err(format!(
+            "keep_num_dims needs the input's last dimension to equal the weights' depth {depth}, got input shape \
+             {in_shape:?}"
+        )));
+    }
     let has_bias = ctx.has_input(2);
     if has_bias && ctx.input_shape(2)?.iter().product::<usize>() != units {
         return Err(ctx.err(format!("bias shape {:?} does not match {units} units", ctx.input_shape(2)?)));
@@ -458,5 +476,63 @@ mod tests {
         k.bias = None;
         k.scales = vec![10.0];
         assert_eq!(run(&mut k), 32767);
+    }
+
+    #[test]
+    fn eval_checks_every_buffer_against_the_geometry() {
+        // batches 2, depth 2, units 1: x = [[1, 2], [3, 4]], w = [1, 2] → [5, 11].
+        let mut k = FloatFc {
+            g: Geometry { batches: 2, depth: 2, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![1.0, 2.0])),
+            bias: None,
+            act_min: f32::MIN,
+            act_max: f32::MAX,
+        };
+        let x = [1.0f32, 2.0, 3.0, 4.0];
+        let run = |k: &mut FloatFc<'_>, x: &[f32], out_bytes: usize| {
+            crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[out_bytes])
+                .map(|o| bytemuck::cast_slice::<u8, f32>(&o[0]).to_vec())
+        };
+        assert_eq!(run(&mut k, &x, 8).unwrap(), vec![5.0, 11.0]);
+        // Fuzz finding F1: a buffer of another size than prepare planned is an error.
+        let e = run(&mut k, &x[..2], 8).unwrap_err().to_string();
+        assert!(e.contains("input has 2 elements, expected 4"), "{e}");
+        let e = run(&mut k, &x, 4).unwrap_err().to_string();
+        assert!(e.contains("output has 1 elements, expected 2"), "{e}");
+        let e = run(&mut k, &x, 12).unwrap_err().to_string();
+        assert!(e.contains("output has 3 elements, expected 2"), "{e}");
+        k.bias = Some(Src::Const(Cow::Owned(vec![1.0, 2.0])));
+        assert!(run(&mut k, &x, 8).unwrap_err().to_string().contains("bias"));
+        k.bias = None;
+        k.weights = Src::Const(Cow::Owned(vec![1.0]));
+        assert!(run(&mut k, &x, 8).unwrap_err().to_string().contains("weights"));
+        // The integer kernels check the same way.
+        let mut q = QFc::<i8> {
+            g: Geometry { batches: 2, depth: 2, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![5, 7])),
+            bias: None,
+            input_offset: 0,
+            filter_offset: 0,
+            output_offset: 0,
+            scales: vec![1.0],
+            act_min: -128,
+            act_max: 127,
+        };
+        assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3][..]], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3, 4][..]], &[3]).is_err());
+        assert_eq!(crate::ops::run_kernel(&mut q, &[&[1u8, 0, 0, 1][..]], &[2]).unwrap()[0], vec![5, 7]);
+        let mut w = I16Fc::<i64> {
+            g: Geometry { batches: 1, depth: 2, units: 1 },
+            weights: Src::Const(Cow::Owned(vec![1, 1])),
+            bias: None,
+            filter_offset: 0,
+            acc32: false,
+            scales: vec![1.0],
+            act_min: -32768,
+            act_max: 32767,
+        };
+        assert!(crate::ops::run_kernel(&mut w, &[bytemuck::cast_slice(&[1i16, 2, 3])], &[2]).is_err());
+        let out = crate::ops::run_kernel(&mut w, &[bytemuck::cast_slice(&[1i16, 2])], &[2]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[3]);
     }
 }

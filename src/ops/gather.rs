@@ -40,6 +40,14 @@ fn run<I: Copy + Into<i64>>(g: &Gather, idx: &[I], src: &[u8], dst: &mut [u8]) -
     if idx.iter().any(|&i| i.into() < 0) {
         return Err(Error::Usage("gather indices must not be negative".into()));
     }
+    if dst.is_empty() {
+        // An empty output: nothing to copy, however large the outer dimensions are; the
+        // indices are still checked.
+        return match idx.iter().map(|&i| i.into()).find(|&c| c >= g.axis_size as i64) {
+            Some(c) => Err(Error::Usage(format!("gather index {c} is out of range [0, {})", g.axis_size))),
+            None => Ok(()),
+        };
+    }
     let ib = g.inner_bytes;
     for b in 0..g.batch {
         for o in 0..g.outer {
@@ -126,7 +134,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         outer: product(&shape[bd..axis]),
         axis_size: shape[axis],
         coords: product(&ishape[bd..]),
-        inner_bytes: product(&shape[axis + 1..]) * esize,
+        inner_bytes: product(&shape[axis + 1..]).saturating_mul(esize),
     }))
 }
 

@@ -236,6 +236,10 @@ impl Kernel for HybridFc<'_> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<f32>(0)?, nb * nu, "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (lo, hi) = self.act;
         for row in out.chunks_exact_mut(nu.max(1)) {
             match bias {
@@ -404,6 +408,10 @@ impl Kernel for HybridConv<'_> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let image = g.in_h * g.in_w * g.in_c;
         let asymmetric = !matches!(self.kind, ConvKind::PerTensor { .. });
         quantize_rows(x, image, &mut self.q, &mut self.sf, &mut self.zp, asymmetric);
@@ -531,7 +539,8 @@ fn finish_conv<'m>(
     let Some(&s0) = scales.first() else { return Err(ctx.err("the int8 filter has no scale")) };
     if scales.len() == 1 {
         // Per-tensor: TFLite's per-channel kernels would read past the one scale.
-        scales = vec![s0; g.out_c.max(1)];
+        scales = buffer(ctx, g.out_c.max(1), "per-channel scales")?;
+        scales.fill(s0);
     }
     let has_bias = ctx.has_input(2);
     if has_bias && ctx.input_dtype(2)? != DType::Float32 {

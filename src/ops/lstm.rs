@@ -54,6 +54,7 @@
 //! `ResetVariableTensor` leaves them (output state = its zero point, cell state = 0). qlite
 //! keeps them inside the kernel; the state tensors in the arena are not written.
 
+use super::conv::buffer;
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -252,6 +253,11 @@ impl Kernel for IntLstm {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let x = inputs.get::<i8>(0)?;
         let out = outputs.get::<i8>(0)?;
+        if out.is_empty() {
+            // Nothing observable to compute (the state is the kernel's own); the batch and time
+            // loops could still be huge.
+            return Ok(());
+        }
         let (ni, no) = (self.n_input, self.n_output);
         for b in 0..self.n_batch {
             for t in 0..self.max_time {
@@ -344,8 +350,11 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if state.dtype != DType::Int8 || cell.dtype != DType::Int16 {
         return Err(ctx.err("output state must be int8 and cell state int16"));
     }
-    let count = |s: &[usize]| s.iter().product::<usize>();
-    if count(&state.shape) != n_batch * n_output || count(&cell.shape) != n_batch * n_cell {
+    // Saturating (an empty tensor may have huge other dimensions); checked products of the sizes.
+    let count = |s: &[usize]| -> Option<usize> {
+        Some(if s.contains(&0) { 0 } else { s.iter().fold(1usize, |a, &d| a.saturating_mul(d)) })
+    };
+    if count(&state.shape) != n_batch.checked_mul(n_output) || count(&cell.shape) != n_batch.checked_mul(n_cell) {
         return Err(ctx.err("state tensor sizes do not match batch × units"));
     }
     let (s_state, zp_state) = per_tensor(ctx, ctx.input_quant(OUTPUT_STATE)?, "output state")?;
@@ -396,6 +405,12 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             return Err(ctx.err(format!("bias {bk} must be int32 [{n_cell}]")));
         }
         let inter_scale = gate_scales[g];
+        // The gate keeps copies of its weights (int8), bias, folded biases (int32), peephole
+        // and layer-norm coefficients (int16): charged before they are made.
+        let gate_bytes = n_cell
+            .saturating_mul(n_input.saturating_add(n_output))
+            .saturating_add(n_cell.saturating_mul(3 * 4 + 2 * 2));
+        ctx.charge(gate_bytes, "LSTM gate weights")?;
         let (s_wi, _) = per_tensor(ctx, ctx.input_quant(wi)?, "weights")?;
         let (s_wr, _) = per_tensor(ctx, ctx.input_quant(wr)?, "weights")?;
         let w_in = ctx.const_input::<i8>(wi)?.into_owned();
@@ -469,6 +484,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             return Err(ctx.err(format!("projection weights must be int8 [{n_output}, {n_cell}]")));
         }
         let (s_p, _) = per_tensor(ctx, ctx.input_quant(16)?, "projection weights")?;
+        ctx.charge(n_output.saturating_mul(n_cell).saturating_add(n_output.saturating_mul(2 * 4)), "LSTM projection")?;
         let weights = ctx.const_input::<i8>(16)?.into_owned();
         let bias: Vec<i32> = if ctx.has_input(17) {
             if ctx.input_dtype(17)? != DType::Int32 || ctx.input_shape(17)? != [n_output] {
@@ -497,6 +513,8 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let mut out_shape = shape.clone();
     out_shape[2] = n_output;
     ctx.set_output_shape(0, out_shape)?;
+    let mut output_state = buffer(ctx, n_batch * n_output, "output state")?;
+    output_state.fill(zp_state.clamp(-128, 127) as i8);
     Ok(Box::new(IntLstm {
         n_batch,
         max_time,
@@ -514,10 +532,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         hidden_zp,
         projection,
         output_state_zp: zp_state,
-        hidden: vec![0; n_cell],
-        output_state: vec![zp_state.clamp(-128, 127) as i8; n_batch * n_output],
-        cell_state: vec![0; n_batch * n_cell],
-        scratch: std::array::from_fn(|_| vec![0i16; n_cell]),
+        hidden: buffer(ctx, n_cell, "hidden state")?,
+        output_state,
+        cell_state: buffer(ctx, n_batch * n_cell, "cell state")?,
+        scratch: [
+            buffer(ctx, n_cell, "scratch")?,
+            buffer(ctx, n_cell, "scratch")?,
+            buffer(ctx, n_cell, "scratch")?,
+            buffer(ctx, n_cell, "scratch")?,
+        ],
     }))
 }
 

@@ -208,7 +208,7 @@ impl OpRegistry {
 }
 
 /// The integer element types of the quantized kernels: int8, uint8 (legacy) and int16.
-pub(crate) trait QInt: Element + Copy {
+pub(crate) trait QInt: Element + Copy + Default {
     /// The type's range, as i32.
     const MIN: i32;
     const MAX: i32;
@@ -465,10 +465,19 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
         if !T::matches(dt) {
             return Err(self.err(format!("input {k} is {dt}, expected {}", std::any::type_name::<T>())));
         }
+        // A copy (a folded value, or misaligned file data) is charged to the memory budget first.
+        let aligned = |b: &[u8]| bytemuck::try_cast_slice::<u8, T>(b).is_ok();
         Ok(match &self.tensors[t].known {
             None => None,
-            Some(Cow::Borrowed(b)) => Some(cast_cow(b)),
-            Some(Cow::Owned(v)) => Some(Cow::Owned(bytemuck::pod_collect_to_vec(v))),
+            Some(Cow::Borrowed(b)) if aligned(b) => Some(cast_cow(b)),
+            Some(Cow::Borrowed(b)) => {
+                self.charge(b.len(), "copies of misaligned constants")?;
+                Some(cast_cow(b))
+            }
+            Some(Cow::Owned(v)) => {
+                self.charge(v.len(), "copies of folded constants")?;
+                Some(Cow::Owned(bytemuck::pod_collect_to_vec(v)))
+            }
         })
     }
     /// Like [`Self::input_value`], but an error when the input is not constant.

@@ -103,15 +103,19 @@ pub fn normalize_axis(ctx: &PrepareContext<'_, '_>, axis: i64, rank: usize, what
 }
 
 /// Product of dimensions, as usize (shapes were checked against the arena's limits already).
+///
+/// 0 when a dimension is 0, however large the others are (an empty tensor's other dimensions
+/// are not bounded by the tensor size limit, so a plain product could overflow); otherwise
+/// saturating (the interpreter bounds every non-empty tensor's size).
 pub fn product(dims: &[usize]) -> usize {
-    dims.iter().product()
+    if dims.contains(&0) { 0 } else { dims.iter().fold(1usize, |a, &d| a.saturating_mul(d)) }
 }
 
 /// Row-major strides of `shape`, in elements.
 pub fn row_major_strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1] * shape[i + 1];
+        s[i] = s[i + 1].saturating_mul(shape[i + 1]);
     }
     s
 }
@@ -147,6 +151,12 @@ impl Affine {
     ) -> Affine {
         let e = esize as isize;
         let empty = counts.contains(&0);
+        if empty {
+            // Copies nothing; the strides of an empty tensor (huge other dimensions) are not used
+            // and could overflow.
+            let (counts, src, dst, idx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            return Affine { counts, src, dst, src_base: 0, dst_base: 0, esize, inner_run: false, empty, idx };
+        }
         // Drop size-1 axes, then merge an axis into the previous one when both sides are
         // contiguous across the boundary.
         let mut c: Vec<usize> = Vec::new();
@@ -311,5 +321,18 @@ mod tests {
     fn strides() {
         assert_eq!(row_major_strides(&[2, 3, 4]), vec![12, 4, 1]);
         assert_eq!(row_major_strides(&[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn empty_shapes_with_huge_dimensions_do_not_overflow() {
+        // A zero dimension next to huge ones: 0 elements, no overflow (debug builds panic on it).
+        let huge = [usize::MAX / 3, usize::MAX / 5, 0, 469767680];
+        assert_eq!(product(&huge), 0);
+        assert_eq!(product(&[2, 3, 4]), 24);
+        let strides = row_major_strides(&huge);
+        let s: Vec<isize> = strides.iter().map(|&v| v as isize).collect();
+        let mut a = Affine::new(&huge, &s, 0, &s, 0, 4);
+        assert_eq!(a.elements(), 0);
+        a.run(&[], &mut []).unwrap();
     }
 }

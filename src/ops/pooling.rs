@@ -19,6 +19,7 @@
 //! `v` when `max < v` (NaN never wins); then `min(max(x, lo), hi)` with C++ `std::max/min`
 //! semantics (a NaN average passes through).
 
+use super::conv::{check_len, check_len_mut, elements};
 use super::padding::{self, Axis};
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
@@ -50,6 +51,12 @@ struct Geometry {
 }
 
 impl Geometry {
+    /// Elements of the input and of the output, for the length checks of `eval`.
+    fn lens(&self) -> Result<(usize, usize)> {
+        let g = self;
+        Ok((elements(&[g.batches, g.in_h, g.in_w, g.depth])?, elements(&[g.batches, g.out_h, g.out_w, g.depth])?))
+    }
+
     /// Calls `f(out_index, window)` for every output cell, where `window` yields the input
     /// indices of the in-bounds cells in (y, x) order.
     #[inline]
@@ -89,8 +96,15 @@ struct IntPool<T> {
 
 impl<T: QInt> Kernel for IntPool<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<T>(0)?;
-        let out = outputs.get::<T>(0)?;
+        // The buffers must hold what the prepare-time geometry indexes (a planner bug is an
+        // error, not a panic: F1); an empty output returns at once, however large its other
+        // dimensions are.
+        let (in_len, out_len) = self.g.lens()?;
+        let x = check_len(inputs.get::<T>(0)?, in_len, "input")?;
+        let out = check_len_mut(outputs.get::<T>(0)?, out_len, "output")?;
+        if out_len == 0 {
+            return Ok(());
+        }
         let (lo, hi, kind) = (self.act_min, self.act_max, self.kind);
         self.g.for_each(|o, window| {
             let v = match kind {
@@ -127,8 +141,15 @@ fn clamp_like_cpp(x: f32, lo: f32, hi: f32) -> f32 {
 
 impl Kernel for FloatPool {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<f32>(0)?;
-        let out = outputs.get::<f32>(0)?;
+        // The buffers must hold what the prepare-time geometry indexes (a planner bug is an
+        // error, not a panic: F1); an empty output returns at once, however large its other
+        // dimensions are.
+        let (in_len, out_len) = self.g.lens()?;
+        let x = check_len(inputs.get::<f32>(0)?, in_len, "input")?;
+        let out = check_len_mut(outputs.get::<f32>(0)?, out_len, "output")?;
+        if out_len == 0 {
+            return Ok(());
+        }
         let (lo, hi, kind) = (self.act_min, self.act_max, self.kind);
         self.g.for_each(|o, window| {
             let v = match kind {
@@ -318,5 +339,24 @@ mod tests {
         let x: [u8; 9] = [255, 255, 7, 0, 1, 8, 250, 251, 0];
         let out = run_kernel(&mut k, &[&x], &[4]).unwrap();
         assert_eq!(out[0], vec![128, 8, 200, 0]);
+    }
+
+    #[test]
+    fn eval_checks_the_buffers_and_returns_at_once_when_empty() {
+        let mut k =
+            IntPool::<i8> { kind: Kind::Max, g: same_3x3(), act_min: -128, act_max: 127, _t: Default::default() };
+        // Fuzz finding F1: an input or output of another size than planned is an error.
+        let e = run_kernel(&mut k, &[&[0u8; 8][..]], &[4]).unwrap_err().to_string();
+        assert!(e.contains("input has 8 elements, expected 9"), "{e}");
+        let e = run_kernel(&mut k, &[&[0u8; 9][..]], &[5]).unwrap_err().to_string();
+        assert!(e.contains("output has 5 elements, expected 4"), "{e}");
+        // An empty output with huge other dimensions (fuzzer artifact: [67108865, 25165824, 0,
+        // 469767680]) returns at once instead of walking ~1.7e15 empty windows.
+        k.g = Geometry { batches: 67108865, out_h: 25165824, out_w: 0, depth: 469767680, in_w: 0, ..same_3x3() };
+        let t = std::time::Instant::now();
+        assert_eq!(run_kernel(&mut k, &[&[][..]], &[0]).unwrap(), vec![Vec::<u8>::new()]);
+        assert!(t.elapsed().as_secs() < 1);
+        let mut f = FloatPool { kind: Kind::Average, g: k.g, act_min: f32::MIN, act_max: f32::MAX };
+        assert!(run_kernel(&mut f, &[&[][..]], &[0]).is_ok());
     }
 }

@@ -40,6 +40,7 @@
 //! - Empty input: MEAN gives NaN (float) or 0 (int8), int8 SUM gives 0, the others their start
 //!   value.
 
+use super::conv::{buffer, check_len, check_len_mut};
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -74,17 +75,19 @@ impl Plan {
         let rank = in_shape.len();
         let mut out_shape = Vec::with_capacity(rank);
         let mut strides = vec![0; rank];
-        let mut stride = 1;
+        // Saturating: the products only overflow for an empty input (a zero dimension next to
+        // huge ones), whose strides and count are never used.
+        let mut stride = 1usize;
         for d in (0..rank).rev() {
             if !axes.contains(&d) {
                 strides[d] = stride;
-                stride *= in_shape[d];
+                stride = stride.saturating_mul(in_shape[d]);
             }
         }
-        let mut n = 1;
+        let mut n = 1usize;
         for (d, &dim) in in_shape.iter().enumerate() {
             if axes.contains(&d) {
-                n *= dim;
+                n = n.saturating_mul(dim);
                 if keep_dims {
                     out_shape.push(1);
                 }
@@ -95,8 +98,8 @@ impl Plan {
         let plan = Plan {
             in_shape: in_shape.to_vec(),
             out_strides: strides,
-            in_len: in_shape.iter().product(),
-            out_len: out_shape.iter().product(),
+            in_len: count(in_shape),
+            out_len: count(&out_shape),
             n,
             all_dims: axes.len() == rank,
             index: vec![0; rank],
@@ -128,6 +131,20 @@ impl Plan {
     }
 }
 
+/// Elements of a shape: 0 when a dimension is 0 (whatever the others), else the product
+/// (saturating; the interpreter bounds every tensor's size).
+fn count(dims: &[usize]) -> usize {
+    if dims.contains(&0) { 0 } else { dims.iter().fold(1usize, |a, &d| a.saturating_mul(d)) }
+}
+
+impl Plan {
+    /// The input and output of one invoke, checked to hold what the plan indexes (a planner
+    /// bug is an error, not a panic: F1).
+    fn check<'a, T, U>(&self, x: &'a [T], out: &'a mut [U]) -> Result<(&'a [T], &'a mut [U])> {
+        Ok((check_len(x, self.in_len, "input")?, check_len_mut(out, self.out_len, "output")?))
+    }
+}
+
 use super::QInt;
 
 struct IntMeanSum<T> {
@@ -144,8 +161,8 @@ struct IntMeanSum<T> {
 
 impl<T: QInt> Kernel for IntMeanSum<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<T>(0)?;
-        let out = outputs.get::<T>(0)?;
+        let (x, out) = self.plan.check(inputs.get::<T>(0)?, outputs.get::<T>(0)?)?;
+        check_len(&self.acc, self.plan.out_len, "accumulators")?;
         self.acc.iter_mut().for_each(|a| *a = 0);
         if self.plan.in_len == 0 {
             out.iter_mut().for_each(|o| *o = T::from_i32(0));
@@ -187,9 +204,13 @@ impl Kernel for Int16SumBytes {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let x = inputs.bytes(0);
         let out = outputs.bytes(0);
+        // int16 tensors: two bytes per element.
+        let x = check_len(x, self.plan.in_len.saturating_mul(2), "input bytes")?;
+        let out = check_len_mut(out, self.plan.out_len.saturating_mul(2), "output bytes")?;
+        check_len(&self.acc, self.plan.out_len, "accumulators")?;
         out.iter_mut().for_each(|o| *o = 0);
         self.acc.iter_mut().for_each(|a| *a = 0);
-        if self.plan.in_len == 0 || x.len() < self.plan.in_len || out.len() < self.acc.len() {
+        if self.plan.in_len == 0 {
             return Ok(());
         }
         let acc = &mut self.acc;
@@ -211,8 +232,8 @@ struct FloatMean {
 
 impl Kernel for FloatMean {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<f32>(0)?;
-        let out = outputs.get::<f32>(0)?;
+        let (x, out) = self.plan.check(inputs.get::<f32>(0)?, outputs.get::<f32>(0)?)?;
+        check_len(&self.acc, self.plan.out_len, "accumulators")?;
         if self.plan.in_len == 0 {
             out.iter_mut().for_each(|o| *o = f32::NAN);
             return Ok(());
@@ -290,8 +311,7 @@ impl<T: Value> Generic<T> {
 
 impl<T: Value> Kernel for Generic<T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let x = inputs.get::<T>(0)?;
-        let out = outputs.get::<T>(0)?;
+        let (x, out) = self.plan.check(inputs.get::<T>(0)?, outputs.get::<T>(0)?)?;
         let op = self.op;
         let init = match op {
             Op::Max => T::LOWEST,
@@ -353,7 +373,7 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
             let (multiplier, shift) =
                 if op == Op::Mean && plan.n > 0 { arith::mean_multiplier(m, s, plan.n as u64) } else { (m, s) };
             let as_uint8 = op == Op::Sum && ti == DType::Int8;
-            let acc = vec![0; out_len];
+            let acc = buffer(ctx, out_len, "accumulators")?;
             if op == Op::Sum && ti == DType::Int16 {
                 return Ok(Box::new(Int16SumBytes { plan, acc, zp_in, zp_out, multiplier, shift }));
             }
@@ -411,7 +431,7 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
                 _ => Box::new(Generic::<i16> { plan, op, _t: std::marker::PhantomData }),
             }
         }
-        (DType::Float32, Op::Mean) => Box::new(FloatMean { plan, acc: vec![0.0; out_len] }),
+        (DType::Float32, Op::Mean) => Box::new(FloatMean { plan, acc: buffer(ctx, out_len, "accumulators")? }),
         (DType::Float32, _) => Box::new(Generic::<f32> { plan, op, _t: std::marker::PhantomData }),
         _ => return Err(ctx.err(format!("unsupported type {ti}"))),
     })
@@ -575,8 +595,12 @@ mod tests {
         assert!(run(&mut k, &[f32::NAN, 1.0, 2.0]).is_nan());
         assert_eq!(run(&mut k, &[1.0, f32::NAN, 2.0]), 2.0);
         k.op = Op::Sum;
-        assert_eq!(run(&mut k, &[-0.0]).to_bits(), (-0.0f32).to_bits());
         assert_eq!(run(&mut k, &[1.0, 2.0, 3.5]), 6.5);
+        let mut k = Generic::<f32> { plan: Plan::new(&[1], &[0], false).0, op: Op::Sum, _t: Default::default() };
+        assert_eq!(run(&mut k, &[-0.0]).to_bits(), (-0.0f32).to_bits());
+        // The buffers must have the planned sizes: an error, not a panic or a silent result.
+        assert!(run_kernel(&mut k, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
+        assert!(run_kernel(&mut k, &[bytemuck::cast_slice(&[1.0f32])], &[8]).is_err());
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn geometry(ctx: &mut PrepareContext<'_, '_>, min_size: i32) -> Result<Geometry>
         out_h: h as usize,
         out_w: w as usize,
     };
-    if (g.in_h == 0 || g.in_w == 0) && g.batches * g.depth * g.out_h * g.out_w != 0 {
+    if (g.in_h == 0 || g.in_w == 0) && !is_empty(&g) {
         return Err(ctx.err(format!("cannot resize the empty input {in_shape:?}")));
     }
     for d in [g.in_h, g.in_w, g.out_h, g.out_w] {
@@ -116,8 +116,14 @@ impl Kernel for Empty {
     }
 }
 
+/// Whether the output has no elements (a zero dimension; the others may be huge).
 fn is_empty(g: &Geometry) -> bool {
-    g.batches * g.depth * g.out_h * g.out_w == 0
+    [g.batches, g.depth, g.out_h, g.out_w].contains(&0)
+}
+
+/// Charges the per-row and per-column tables of `T` (sized from the output's spatial size).
+fn charge_tables<T>(ctx: &PrepareContext<'_, '_>, g: &Geometry) -> Result<()> {
+    ctx.charge(g.out_h.saturating_add(g.out_w).saturating_mul(std::mem::size_of::<T>()), "resize tables")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +350,7 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
     let dt = ctx.input_dtype(0)?;
     match dt {
         DType::Float32 | DType::UInt8 => {
+            charge_tables::<FloatTap>(ctx, &g)?;
             let rows = float_taps(g.in_h, g.out_h, align, half, row_stride);
             let cols = float_taps(g.in_w, g.out_w, align, half, col_stride);
             let (batches, depth) = (g.batches, g.depth);
@@ -354,6 +361,7 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
             })
         }
         DType::Int8 | DType::Int16 => {
+            charge_tables::<IntTap>(ctx, &g)?;
             let too_big = || ctx.err("the output size overflows TFLite's int32 position arithmetic");
             let rows = int_taps(g.in_h, g.out_h, align, half, row_stride).ok_or_else(too_big)?;
             let cols = int_taps(g.in_w, g.out_w, align, half, col_stride).ok_or_else(too_big)?;
@@ -434,6 +442,7 @@ pub fn prepare_nearest<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn K
     }
     let pixel = g.depth * elem;
     let row_stride = g.in_w * pixel;
+    charge_tables::<usize>(ctx, &g)?;
     Ok(Box::new(Nearest {
         batches: g.batches,
         pixel,

@@ -149,7 +149,8 @@ fn finish<'m>(
         left: p.pads[2] as isize,
         pixel: c * p.elem,
     };
-    if g.pixel == 0 || ob * oh * ow == 0 || n * h * w == 0 {
+    // (No products: an empty tensor's other dimensions may be huge.)
+    if g.pixel == 0 || [ob, oh, ow].contains(&0) || [n, h, w].contains(&0) {
         return Ok(Box::new(Empty));
     }
     Ok(kernel(g, p.pad_byte))
@@ -237,7 +238,8 @@ impl Kernel for BatchToSpace {
 pub fn prepare_space_to_batch<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 'm>> {
     let p = params(ctx)?;
     let [n, h, w, _] = nhwc(&p.in_shape).map(|d| d as i64);
-    let mut out = [n * p.block[0] * p.block[1], 0, 0, 0];
+    // Saturating: an overflow is rejected as an invalid output dimension.
+    let mut out = [n.saturating_mul(p.block[0]).saturating_mul(p.block[1]), 0, 0, 0];
     for (k, size) in [h, w].into_iter().enumerate() {
         let total = size + p.pads[2 * k] + p.pads[2 * k + 1];
         if total < 0 || total % p.block[k] != 0 {
@@ -258,11 +260,16 @@ pub fn prepare_batch_to_space<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Bo
         return Err(ctx.err(format!("crops {:?} must be non-negative", p.pads)));
     }
     let [n, h, w, _] = nhwc(&p.in_shape).map(|d| d as i64);
-    let blocks = p.block[0] * p.block[1];
+    let blocks = p.block[0].saturating_mul(p.block[1]);
     if n % blocks != 0 {
         return Err(ctx.err(format!("batch {n} is not a multiple of the block size {blocks}")));
     }
-    let out = [n / blocks, h * p.block[0] - p.pads[0] - p.pads[1], w * p.block[1] - p.pads[2] - p.pads[3], 0];
+    let out = [
+        n / blocks,
+        h.saturating_mul(p.block[0]) - p.pads[0] - p.pads[1],
+        w.saturating_mul(p.block[1]) - p.pads[2] - p.pads[3],
+        0,
+    ];
     finish(ctx, &p, out, |g, _| Box::new(BatchToSpace { g }))
 }
 

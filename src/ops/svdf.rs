@@ -53,6 +53,7 @@
 
 use std::borrow::Cow;
 
+use super::conv::{buffer, check_len, check_len_mut};
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext, QInt, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -130,14 +131,16 @@ struct FloatSvdf<'m> {
 impl Kernel for FloatSvdf<'_> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let g = self.g;
-        let x = inputs.get::<f32>(0)?;
-        let wf = self.wf.get(inputs)?;
-        let wt = self.wt.get(inputs)?;
+        let x = check_len(inputs.get::<f32>(0)?, g.batch * g.input, "input")?;
+        let wf = check_len(self.wf.get(inputs)?, g.filters * g.input, "weights_feature")?;
+        let wt = check_len(self.wt.get(inputs)?, g.filters * g.memory, "weights_time")?;
         let bias = match &self.bias {
-            Some(b) => Some(b.get(inputs)?),
+            Some(b) => Some(check_len(b.get(inputs)?, g.units, "bias")?),
             None => None,
         };
-        let out = outputs.get::<f32>(0)?;
+        let out = check_len_mut(outputs.get::<f32>(0)?, g.batch * g.units, "output")?;
+        check_len(&self.state, g.batch * g.filters * g.memory, "state")?;
+        check_len(&self.scratch, g.batch * g.filters, "scratch")?;
         shift_state(&mut self.state);
         for b in 0..g.batch {
             let xb = &x[b * g.input..(b + 1) * g.input];
@@ -186,14 +189,16 @@ struct IntSvdf<'m, S: QInt> {
 impl<S: QInt> Kernel for IntSvdf<'_, S> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let g = self.g;
-        let x = inputs.get::<i8>(0)?;
-        let wf = self.wf.get(inputs)?;
-        let wt = self.wt.get(inputs)?;
+        let x = check_len(inputs.get::<i8>(0)?, g.batch * g.input, "input")?;
+        let wf = check_len(self.wf.get(inputs)?, g.filters * g.input, "weights_feature")?;
+        let wt = check_len(self.wt.get(inputs)?, g.filters * g.memory, "weights_time")?;
         let bias = match &self.bias {
-            Some(b) => Some(b.get(inputs)?),
+            Some(b) => Some(check_len(b.get(inputs)?, g.units, "bias")?),
             None => None,
         };
-        let out = outputs.get::<i8>(0)?;
+        let out = check_len_mut(outputs.get::<i8>(0)?, g.batch * g.units, "output")?;
+        check_len(&self.state, g.batch * g.filters * g.memory, "state")?;
+        check_len(&self.scratch, g.batch * g.filters, "scratch")?;
         shift_state(&mut self.state);
         for b in 0..g.batch {
             let xb = &x[b * g.input..(b + 1) * g.input];
@@ -266,9 +271,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("bias shape {:?} does not match {units} units", ctx.input_shape(3)?)));
     }
     let st_shape = ctx.input_shape(4)?;
-    let state_len = batch * filters * memory;
-    if st_shape.len() != 2 || st_shape[0] != batch || st_shape[1] != filters * memory {
-        return Err(ctx.err(format!("state shape {st_shape:?}, expected [{batch}, {}]", filters * memory)));
+    // The state tensor's own size bounds these products once its shape matches.
+    let (Some(row), Some(state_len)) =
+        (filters.checked_mul(memory), filters.checked_mul(memory).and_then(|r| r.checked_mul(batch)))
+    else {
+        return Err(ctx.err(format!("{filters} filters × memory {memory} × batch {batch} overflow")));
+    };
+    if st_shape.len() != 2 || st_shape[0] != batch || st_shape[1] != row {
+        return Err(ctx.err(format!("state shape {st_shape:?}, expected [{batch}, {row}]")));
     }
     if !ctx.input(4)?.is_variable {
         return Err(ctx.err("the state (input 4) must be a variable tensor"));
@@ -296,8 +306,8 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 wf: Src::new(ctx, 1)?,
                 wt: Src::new(ctx, 2)?,
                 bias: if has_bias { Some(Src::new(ctx, 3)?) } else { None },
-                state: vec![0.0; state_len],
-                scratch: vec![0.0; batch * filters],
+                state: buffer(ctx, state_len, "state")?,
+                scratch: buffer(ctx, batch * filters, "scratch")?,
                 act_min,
                 act_max,
             }))
@@ -337,13 +347,15 @@ fn prepare_int<'m, S: QInt>(
     if !e1.is_finite() || !e2.is_finite() {
         return Err(ctx.err("non-finite effective scale"));
     }
+    let mut state: Vec<S> = buffer(ctx, g.batch * g.filters * g.memory, "state")?;
+    state.fill(S::from_i32(zp_state));
     Ok(Box::new(IntSvdf::<S> {
         g,
         wf: Src::new(ctx, 1)?,
         wt: Src::new(ctx, 2)?,
         bias: if bias_type.is_some() { Some(Src::new(ctx, 3)?) } else { None },
-        state: vec![S::from_i32(zp_state); g.batch * g.filters * g.memory],
-        scratch: vec![0; g.batch * g.filters],
+        state,
+        scratch: buffer(ctx, g.batch * g.filters, "scratch")?,
         zp_in,
         zp_state,
         zp_out,
@@ -449,5 +461,40 @@ mod tests {
         let b = [1e8f32, 0.0, 0.0, 0.0, 1.0, 1.0, -1e8];
         assert_eq!(dot4(&b, &[1.0; 7]), 0.0);
         assert_eq!(dot4(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn eval_checks_every_buffer_against_the_geometry() {
+        // Fuzz finding F1: the input, weights, bias and output must have the planned sizes.
+        let x = [5i8, -3];
+        let mut k = int_kernel();
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x[..1])], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[1]).is_err());
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[3]).is_err());
+        k.wf = Src::Const(Cow::Owned(vec![1, 2, 3]));
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        let mut k = int_kernel();
+        k.wt = Src::Const(Cow::Owned(vec![1, 2, 3]));
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        let mut k = int_kernel();
+        k.bias = Some(Src::Const(Cow::Owned(vec![1])));
+        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        // The errors leave the state alone; the right sizes still run (as in the test above).
+        let mut k = int_kernel();
+        assert_eq!(run_int(&mut k, [5, -3]), vec![2, 5]);
+        let mut f = FloatSvdf {
+            g: Geometry { batch: 1, input: 1, filters: 1, memory: 1, rank: 1, units: 1 },
+            wf: Src::Const(Cow::Owned(vec![2.0])),
+            wt: Src::Const(Cow::Owned(vec![3.0])),
+            bias: None,
+            state: vec![0.0],
+            scratch: vec![0.0],
+            act_min: f32::MIN,
+            act_max: f32::MAX,
+        };
+        assert!(crate::ops::run_kernel(&mut f, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
+        // 1·2 = 2 into the state, then 3·2 = 6.
+        let out = crate::ops::run_kernel(&mut f, &[bytemuck::cast_slice(&[1.0f32])], &[4]).unwrap();
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[6.0]);
     }
 }

@@ -143,6 +143,10 @@ impl<T: Q8> Kernel for QTConv<'_, T> {
         let x = check_len(inputs.get::<T>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
@@ -217,6 +221,10 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16TConv<'_, B> {
         let x = check_len(inputs.get::<i16>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let q = &self.q;
@@ -282,6 +290,10 @@ impl Kernel for FloatTConv<'_> {
         let x = check_len(inputs.get::<f32>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, s.output_len(), "output")?;
+        if out.is_empty() {
+            // Nothing to write, however large the other dimensions are.
+            return Ok(());
+        }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
         let w = &self.w[..];
         let acc = &mut self.acc[..oc_n];
@@ -341,7 +353,16 @@ fn quantized<'m, T: Q8>(
         None => Some(WEIGHTS),
     };
     let bias = bias_operand(ctx, BIAS, s.out_c)?;
-    Ok(Box::new(QTConv::<T> { s, q, w, w_input, filter_offset, _t: PhantomData, bias, acc: vec![0; s.out_c] }))
+    Ok(Box::new(QTConv::<T> {
+        s,
+        q,
+        w,
+        w_input,
+        filter_offset,
+        _t: PhantomData,
+        bias,
+        acc: buffer(ctx, s.out_c, "accumulators")?,
+    }))
 }
 
 /// Prepares TRANSPOSE_CONV.
@@ -434,7 +455,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 }
                 None => Some(WEIGHTS),
             };
-            let acc = vec![0; oc];
+            let acc = buffer(ctx, oc, "accumulators")?;
             if has_bias && ctx.input_dtype(BIAS)? == DType::Int32 {
                 Ok(Box::new(I16TConv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc32, acc }))
             } else {
@@ -459,7 +480,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w,
                 w_input,
                 bias: bias_operand(ctx, BIAS, oc)?,
-                acc: vec![0.0; oc],
+                acc: buffer(ctx, oc, "accumulators")?,
                 act_min,
                 act_max,
             }))
