@@ -187,12 +187,12 @@ fn f8_fuzz_bmm_transposed_lhs_13gb() {
 // ---- Empty outputs with huge other dimensions ------------------------------------------------
 
 /// AVERAGE_POOL_2D with output [67108865, 25165824, 0, 469767680] (fuzzer artifact
-/// `timeout-1ffe…`): about 1.7e15 empty iterations unless the kernel returns early; in a debug
+/// `empty_output_huge_dims_avgpool.tflite`, the fuzzer artifact `timeout-1ffe…`): about 1.7e15 empty iterations unless the kernel returns early; in a debug
 /// build that is a hang.
 #[test]
 fn empty_average_pool_output_returns_at_once() {
     let t = std::time::Instant::now();
-    match run("timeout-1ffe78664b33465f8b23adcfee6c1efedfae8f21") {
+    match run("empty_output_huge_dims_avgpool.tflite") {
         Outcome::Load(e) | Outcome::Prepare(e) => assert!(!e.to_string().is_empty()),
         Outcome::Invoke(_) => {}
     }
