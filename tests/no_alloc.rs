@@ -4,16 +4,29 @@
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+// Per thread, so that what the test harness's other threads allocate meanwhile (output capture,
+// the "running for over 60 seconds" timer) is not counted against `invoke`.
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the thread-local may be gone while the thread exits.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -22,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -33,6 +46,10 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn invoke_does_not_allocate() {
+    // The counter sees this thread's allocations (else the check below could not fail).
+    let b = allocations();
+    let v = std::hint::black_box(vec![1u8; 10]);
+    assert!(allocations() > b && v.len() == 10);
     let registry = qlite::OpRegistry::with_builtins();
     let dir = common::models_dir();
     let mut paths = common::model_files();
@@ -69,11 +86,11 @@ fn invoke_does_not_allocate() {
             let n = dst.len();
             dst.copy_from_slice(&a.data[..n]);
         }
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = allocations();
         interp.invoke().unwrap(); // the first invoke, too
         interp.invoke().unwrap();
         interp.invoke().unwrap();
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
+        let after = allocations();
         assert_eq!(after - before, 0, "{}: invoke allocated {} times", path.display(), after - before);
         checked += 1;
     }
