@@ -10,7 +10,8 @@ BUILTIN_REF, the oracle) and then
     qlite compare MODEL -i in0.npy ... -e ref0.npy ... --json
 
 which must exit 0 (all outputs identical). Exit 1 (outputs differ) or 2 for any other reason than
-a missing kernel is a failure; exit 2 with "no kernel for this operator" is counted as
+a missing kernel or an unsupported case is a failure; exit 2 with "no kernel for this operator",
+or with an operator error of kind unsupported (the line ends in "[unsupported]"), is counted as
 "unsupported" (never as a pass). For information it also counts the output elements on which
 TFLite's default path (OpResolverType.AUTO: XNNPACK plus the optimized kernels) differs from the
 reference kernels.
@@ -1707,7 +1708,7 @@ def run_case(seed, idx, gen_names, opts):
             res.update(status="fail", detail="outputs differ: " + ", ".join(
                 f"output {k}: {d} of {o['elements']} differ, max {m}" for k, (d, m, o) in
                 enumerate(zip(res["differing"], res["max_steps"], doc["outputs"]))))
-    elif p.returncode == 2 and "no kernel for this operator" in p.stderr:
+    elif p.returncode == 2 and ("no kernel for this operator" in p.stderr or _is_unsupported(p.stderr)):
         res["status"] = "unsupported"
         err = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
         res["detail"] = err
@@ -1725,6 +1726,12 @@ def _max_steps(np, a, b):
             return np.where(i < 0, -(i & 0x7FFFFFFF), i)
         return int(np.max(np.abs(key(a) - key(b))))
     return int(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64))))
+
+
+def _is_unsupported(stderr):
+    # qlite's one-line error ends in the operator error's kind: "... [unsupported]".
+    lines = stderr.strip().splitlines()
+    return bool(lines) and lines[-1].rstrip().endswith("[unsupported]")
 
 
 def _op_in_error(line):
@@ -2067,7 +2074,7 @@ def report(results, indices, args, elapsed, harness_error):
         c = by_op[o]
         print(f"    {o:26s} {c['run']:5d} run {c['pass']:5d} pass {c['fail']:4d} fail {c['unsupported']:5d} unsupported")
     if unsupported_ops:
-        print("  unsupported (first op qlite has no kernel for): "
+        print("  unsupported (first op qlite cannot run): "
               + ", ".join(f"{k} {v}" for k, v in sorted(unsupported_ops.items())))
     for kind, label, unit in (("i", "quantized", "steps"), ("f", "float32", "ULP")):
         tot = [sum(a[kind][k] for a in auto_gen.values()) for k in (0, 1, 3)]

@@ -54,7 +54,8 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
-    /// An operator is invalid, unsupported or failed.
+    /// An operator is invalid, unsupported or failed; [`OpErrorKind`] says which. The kind is
+    /// data, not part of the message.
     #[error("subgraph {subgraph}, operator {op} ({opcode}): {msg}")]
     Operator {
         /// Subgraph index.
@@ -65,12 +66,104 @@ pub enum Error {
         opcode: String,
         /// What is wrong.
         msg: String,
+        /// Whether the model is invalid, unsupported by this build, refused by TFLite too, or the
+        /// operator failed at run time.
+        kind: OpErrorKind,
     },
+    /// An internal invariant failed: a bug in qlite (the planner or a kernel), never the
+    /// model's or the caller's fault.
+    #[error("internal error (a qlite bug, please report it): {0}")]
+    Internal(String),
     /// A caller's request is invalid (wrong index, wrong type, wrong shape).
     #[error("{0}")]
     Usage(String),
 }
 
+impl Error {
+    /// The kind of an [`Error::Operator`]; `None` for every other variant.
+    pub fn op_kind(&self) -> Option<OpErrorKind> {
+        match self {
+            Error::Operator { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+}
+
+/// What kind of failure an [`Error::Operator`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OpErrorKind {
+    /// The operator is malformed: wrong arity, missing options, mismatched shapes, an index out
+    /// of range, bad quantization. TFLite would refuse it too (or misbehave).
+    InvalidModel,
+    /// TFLite's kernel accepts this type combination, option or form, but this build of qlite
+    /// does not implement it (also an operator with no kernel in the registry).
+    Unsupported,
+    /// A case TFLite's own kernel refuses as well (its prepare or eval fails).
+    RefusedByTflite,
+    /// The operator failed while running on the given inputs (e.g. an integer division by zero).
+    Runtime,
+}
+
+impl OpErrorKind {
+    /// A short lower-case name: `invalid model`, `unsupported`, `refused by TFLite`, `runtime`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpErrorKind::InvalidModel => "invalid model",
+            OpErrorKind::Unsupported => "unsupported",
+            OpErrorKind::RefusedByTflite => "refused by TFLite",
+            OpErrorKind::Runtime => "runtime",
+        }
+    }
+}
+
+impl core::fmt::Display for OpErrorKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 fn name_suffix(name: &str) -> String {
     if name.is_empty() { String::new() } else { format!(" ({name:?})") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_names() {
+        let names: Vec<String> =
+            [OpErrorKind::InvalidModel, OpErrorKind::Unsupported, OpErrorKind::RefusedByTflite, OpErrorKind::Runtime]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        assert_eq!(names, ["invalid model", "unsupported", "refused by TFLite", "runtime"]);
+    }
+
+    #[test]
+    fn the_kind_is_not_part_of_the_message() {
+        let e = Error::Operator {
+            subgraph: 0,
+            op: 3,
+            opcode: "FULLY_CONNECTED".into(),
+            msg: "unsupported types".into(),
+            kind: OpErrorKind::Unsupported,
+        };
+        assert_eq!(e.to_string(), "subgraph 0, operator 3 (FULLY_CONNECTED): unsupported types");
+        assert_eq!(e.op_kind(), Some(OpErrorKind::Unsupported));
+        assert_eq!(Error::Usage("x".into()).op_kind(), None);
+    }
+
+    #[test]
+    fn a_length_check_failure_is_internal() {
+        let v = [1u8, 2, 3];
+        let e = crate::ops::conv::check_len(&v, 4, "operand").unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+        assert_eq!(e.op_kind(), None);
+        assert_eq!(e.to_string(), "internal error (a qlite bug, please report it): operand has 3 elements, expected 4");
+        let mut w = [0i32; 2];
+        let e = crate::ops::conv::check_len_mut(&mut w, 1, "output").unwrap_err();
+        assert!(matches!(e, Error::Internal(_)), "{e:?}");
+    }
 }

@@ -9,10 +9,17 @@
 //! dtypes are NumPy names, opcodes TFLite's enum names (custom ops: their name), `quantization` is
 //! `{"scale":[..],"zero_point":[..],"quantized_dimension":N}` or `null` for unquantized tensors,
 //! and −1 in an operator's inputs marks an omitted optional input.
+//!
+//! [`to_json_checked`] adds `"prepare_error"`: `null` when [`crate::Interpreter`] prepares the
+//! model, else `{"subgraph","op","opcode","kind","message"}` where `kind` is an
+//! [`OpErrorKind`] name (`invalid model`, `unsupported`, `refused by TFLite`, `runtime`); `subgraph`,
+//! `op`, `opcode` and `kind` are `null` when the failure is not an operator's (a limit, a tensor,
+//! an internal error), and `message` is then the whole error.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::error::{Error, OpErrorKind};
 use crate::json::Json;
 use crate::model::{Model, OperatorCode, Quantization, Tensor};
 
@@ -233,6 +240,87 @@ pub fn to_json(model: &Model, can_run: CanRun<'_>) -> Json {
         ("tensors", Json::Arr(tensors)),
         ("subgraphs", Json::Arr(subgraphs)),
     ])
+}
+
+/// Why [`crate::Interpreter`] could not prepare a model, as `inspect` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrepareError {
+    /// The subgraph of the failing operator (`None` when the error is not an operator's).
+    pub subgraph: Option<usize>,
+    /// The failing operator's index.
+    pub op: Option<usize>,
+    /// The failing operator's opcode name.
+    pub opcode: Option<String>,
+    /// What kind of operator error it is.
+    pub kind: Option<OpErrorKind>,
+    /// The operator error's message, or the whole text of any other error.
+    pub message: String,
+}
+
+impl PrepareError {
+    /// The report of a preparation error.
+    pub fn from_error(e: &Error) -> Self {
+        match e {
+            Error::Operator { subgraph, op, opcode, msg, kind } => PrepareError {
+                subgraph: Some(*subgraph),
+                op: Some(*op),
+                opcode: Some(opcode.clone()),
+                kind: Some(*kind),
+                message: msg.clone(),
+            },
+            e => PrepareError { subgraph: None, op: None, opcode: None, kind: None, message: e.to_string() },
+        }
+    }
+
+    /// As JSON: `{"subgraph","op","opcode","kind","message"}`.
+    pub fn to_json(&self) -> Json {
+        let int = |v: Option<usize>| v.map_or(Json::Null, |v| Json::Int(v as i64));
+        Json::obj([
+            ("subgraph", int(self.subgraph)),
+            ("op", int(self.op)),
+            ("opcode", self.opcode.clone().map_or(Json::Null, Json::Str)),
+            ("kind", self.kind.map_or(Json::Null, |k| Json::Str(k.as_str().to_string()))),
+            ("message", Json::Str(self.message.clone())),
+        ])
+    }
+
+    /// One line: `operator 3 (FULLY_CONNECTED) [unsupported]: message`.
+    pub fn to_text(&self) -> String {
+        match (self.op, &self.opcode, self.kind) {
+            (Some(op), Some(opcode), Some(kind)) => {
+                let sg = self.subgraph.filter(|&s| s != 0).map_or(String::new(), |s| format!("subgraph {s}, "));
+                format!("{sg}operator {op} ({opcode}) [{kind}]: {}", self.message)
+            }
+            _ => self.message.clone(),
+        }
+    }
+}
+
+/// [`to_json`] with the outcome of preparing the model: `"prepare_error"` is `null` when
+/// `prepare_error` is `None`, else its report.
+pub fn to_json_checked(model: &Model, can_run: CanRun<'_>, prepare_error: Option<&PrepareError>) -> Json {
+    let mut j = to_json(model, can_run);
+    if let Json::Obj(fields) = &mut j {
+        fields.push(("prepare_error".to_string(), prepare_error.map_or(Json::Null, PrepareError::to_json)));
+    }
+    j
+}
+
+/// [`to_text`] with the outcome of preparing the model, as a last line.
+pub fn to_text_checked(
+    model: &Model,
+    can_run: CanRun<'_>,
+    show_tensors: bool,
+    prepare_error: Option<&PrepareError>,
+) -> String {
+    let mut o = to_text(model, can_run, show_tensors);
+    match prepare_error {
+        None => o.push_str("prepare: ok\n"),
+        Some(p) => {
+            let _ = writeln!(o, "prepare: fails at {}", p.to_text());
+        }
+    }
+    o
 }
 
 /// A short description of quantization parameters.

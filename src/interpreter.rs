@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Tensor};
 use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext};
 
@@ -164,9 +164,17 @@ impl<'m> Interpreter<'m> {
         let mut prepared_sizes: Vec<Vec<(usize, usize)>> = Vec::new();
         for (op_index, op) in sg.operators.iter().enumerate() {
             let code = model.opcode(op);
-            let op_err = |msg: String| Error::Operator { subgraph, op: op_index, opcode: code.name(), msg };
-            let prepare =
-                registry.find(code).ok_or_else(|| op_err("no kernel for this operator in this build".into()))?;
+            let op_err_of = |kind: OpErrorKind, msg: String| Error::Operator {
+                subgraph,
+                op: op_index,
+                opcode: code.name(),
+                msg,
+                kind,
+            };
+            let op_err = |msg: String| op_err_of(OpErrorKind::InvalidModel, msg);
+            let prepare = registry.find(code).ok_or_else(|| {
+                op_err_of(OpErrorKind::Unsupported, "no kernel for this operator in this build".into())
+            })?;
             for (k, t) in op.outputs.iter().enumerate() {
                 if let Some(t) = t {
                     if op.inputs.contains(&Some(*t)) {
@@ -181,9 +189,10 @@ impl<'m> Interpreter<'m> {
                 let Some(t) = *t else { continue };
                 let meta = &sg.tensors[t];
                 if meta.is_sparse {
-                    return Err(op_err(format!(
-                        "input {k} (tensor {t}) is a sparse tensor; qlite does not densify sparse tensors yet"
-                    )));
+                    return Err(op_err_of(
+                        OpErrorKind::Unsupported,
+                        format!("input {k} (tensor {t}) is a sparse tensor; qlite does not densify sparse tensors yet"),
+                    ));
                 }
                 // A tensor read before the operator that writes it would be prepared against its
                 // declared shape and then resized by its producer (variables are state: they are
@@ -223,8 +232,11 @@ impl<'m> Interpreter<'m> {
             let has_inputs = op.inputs.iter().flatten().next().is_some();
             let outputs_are_model_outputs = op.outputs.iter().flatten().any(|&t| is_model_output[t]);
             if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
-                fold(model, op, &mut tensors, kernel.as_mut(), &budget)
-                    .map_err(|e| op_err(format!("while folding: {e}")))?;
+                // Folding runs the kernel: its failures are run-time ones (or internal).
+                fold(model, op, &mut tensors, kernel.as_mut(), &budget).map_err(|e| match e {
+                    e @ Error::Internal(_) => e,
+                    e => op_err_of(e.op_kind().unwrap_or(OpErrorKind::Runtime), format!("while folding: {e}")),
+                })?;
                 continue;
             }
             let mut sizes = Vec::new();
@@ -328,12 +340,12 @@ impl<'m> Interpreter<'m> {
                     Loc::None => 0,
                 };
                 if len != bytes {
-                    return Err(Error::Operator {
-                        subgraph,
-                        op: step.op_index,
-                        opcode: model.opcode(&sg.operators[step.op_index]).name(),
-                        msg: format!("internal: tensor {t} was prepared with {bytes} bytes but is planned with {len}"),
-                    });
+                    return Err(Error::Internal(format!(
+                        "subgraph {subgraph}, operator {} ({}): tensor {t} was prepared with {bytes} bytes but is \
+                         planned with {len}",
+                        step.op_index,
+                        model.opcode(&sg.operators[step.op_index]).name()
+                    )));
                 }
             }
         }
@@ -480,13 +492,22 @@ impl<'m> Interpreter<'m> {
             ids: &op.inputs,
         };
         let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+        // A kernel's own operator error keeps its kind, and an invariant failure stays internal;
+        // anything else a kernel returns at invoke is a run-time failure of this operator.
         step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
             e @ Error::Operator { .. } => e,
+            Error::Internal(msg) => Error::Internal(format!(
+                "subgraph {}, operator {} ({}): {msg}",
+                self.subgraph,
+                step.op_index,
+                self.model.opcode(op).name()
+            )),
             e => Error::Operator {
                 subgraph: self.subgraph,
                 op: step.op_index,
                 opcode: self.model.opcode(op).name(),
                 msg: e.to_string(),
+                kind: OpErrorKind::Runtime,
             },
         })
     }
@@ -576,6 +597,7 @@ fn producers(model: &Model, subgraph: usize) -> Result<Vec<Option<usize>>> {
                     op: op_index,
                     opcode: model.opcode(op).name(),
                     msg: format!("output {k} (tensor {t}) is also written by operator {p}"),
+                    kind: OpErrorKind::InvalidModel,
                 });
             }
             producer[t] = Some(op_index);

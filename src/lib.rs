@@ -49,7 +49,7 @@ pub mod runner;
 pub mod schema;
 
 pub use dtype::DType;
-pub use error::{Error, Result};
+pub use error::{Error, OpErrorKind, Result};
 pub use interpreter::{Interpreter, InterpreterOptions};
 pub use model::{Limits, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor};
 pub use ops::OpRegistry;

@@ -126,7 +126,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // An operator error says its kind too (the kind is data, not part of the message).
+            match e.op_kind() {
+                Some(kind) => eprintln!("error: {e} [{kind}]"),
+                None => eprintln!("error: {e}"),
+            }
             ExitCode::from(2)
         }
     }
@@ -140,10 +144,15 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Inspect { model, json, tensors } => {
             let m = Model::from_file(&model).map_err(in_file(&model))?;
             let can_run = |c: &qlite::OperatorCode| registry.can_run(c);
+            // Preparing the model says whether (and where, and why) it cannot run.
+            let prepare_error = Interpreter::with_options(&m, &registry, &options)
+                .err()
+                .map(|e| qlite::inspect::PrepareError::from_error(&e));
+            let pe = prepare_error.as_ref();
             if json {
-                println!("{}", qlite::inspect::to_json(&m, &can_run).to_pretty());
+                println!("{}", qlite::inspect::to_json_checked(&m, &can_run, pe).to_pretty());
             } else {
-                print!("{}", qlite::inspect::to_text(&m, &can_run, tensors));
+                print!("{}", qlite::inspect::to_text_checked(&m, &can_run, tensors, pe));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -355,11 +364,15 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
-/// Names `file` in an error that does not name a file already.
+/// Names `file` in an error that does not name a file already, and an operator error's kind
+/// (`... [unsupported]`).
 fn in_file(file: &Path) -> impl Fn(Error) -> Error + '_ {
     move |e| match e {
         e @ Error::Io { .. } => e,
-        e => Error::Usage(format!("{}: {e}", file.display())),
+        e => match e.op_kind() {
+            Some(kind) => Error::Usage(format!("{}: {e} [{kind}]", file.display())),
+            None => Error::Usage(format!("{}: {e}", file.display())),
+        },
     }
 }
 

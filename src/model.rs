@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::{Error, OpErrorKind, Result};
 use crate::schema::tflite;
 
 /// Limits that a file must respect to be loaded. The defaults accept every real model we know of
@@ -593,6 +593,7 @@ fn decode_subgraph(
             op: oi,
             opcode: code.map_or_else(|| "?".to_string(), OperatorCode::name),
             msg,
+            kind: OpErrorKind::InvalidModel,
         };
         if code.is_none() {
             return Err(err(format!(

@@ -215,7 +215,7 @@ fn operator_indices_are_checked() {
     let at = offset_of(&orig, op.inputs().unwrap().bytes());
     b[at..at + 4].copy_from_slice(&77i32.to_le_bytes());
     match Model::from_vec(b) {
-        Err(Error::Operator { subgraph: 0, op: 1, opcode, msg }) => {
+        Err(Error::Operator { subgraph: 0, op: 1, opcode, msg, kind: qlite::OpErrorKind::InvalidModel }) => {
             assert_eq!(opcode, "FULLY_CONNECTED");
             assert!(msg.contains("input tensor 77 out of range"), "{msg}");
         }

@@ -245,7 +245,7 @@ impl<T: Q> Kernel for SubX86<T> {
         let p = self.p;
         if self.plan.is_elementwise() {
             if a.len() != out.len() || b.len() != out.len() {
-                return Err(crate::Error::Usage("SUB buffers do not match the planned shapes".into()));
+                return Err(crate::Error::Internal("SUB buffers do not match the planned shapes".into()));
             }
             let vector_end = out.len() - out.len() % 4;
             for (i, ((o, &x), &y)) in out.iter_mut().zip(a).zip(b).enumerate() {
@@ -302,7 +302,7 @@ fn activation(ctx: &PrepareContext<'_, '_>, op: Op) -> Result<tflite::Activation
     }
     .unwrap_or(tflite::ActivationFunctionType::NONE);
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     Ok(act)
 }
@@ -312,7 +312,7 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
     let act = activation(ctx, op)?;
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     if t1 != t2 || t1 != to {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
     let unquantized = |k: usize| ctx.input(k).map(|t| t.quantization.is_none());
@@ -359,12 +359,12 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
                 if let (true, Some(l1), Some(l2), Some(lo)) = (pot_option, logs.0, logs.1, logs.2) {
                     let (sh1, sh2) = (l1 - lo, l2 - lo);
                     if !(sh1 == 0 || sh2 == 0) || sh1 > 0 || sh2 > 0 {
-                        return Err(ctx.err(format!(
+                        return Err(ctx.refused_by_tflite(format!(
                             "power-of-two int16 path: input shifts {sh1} and {sh2} (one must be 0, both ≤ 0)"
                         )));
                     }
                     if op == Op::Add && !plan.is_elementwise() {
-                        return Err(ctx.err("power-of-two int16 ADD does not broadcast in TFLite"));
+                        return Err(ctx.unsupported("power-of-two int16 ADD does not broadcast in TFLite"));
                     }
                     let (act_min, act_max) = arith::activation_range_quantized_checked(act, so, 0, qmin, qmax)
                         .map_err(|e| ctx.err(e.to_string()))?;
@@ -391,7 +391,7 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
                 Op::Sub => Box::new(BinaryKernel::new(plan, move |x: f32, y: f32| clamp_f32(x - y, lo, hi))),
             })
         }
-        _ => Err(ctx.err(format!("unsupported type {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported type {to}"))),
     }
 }
 

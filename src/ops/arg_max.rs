@@ -178,7 +178,7 @@ fn prepare_arg<'m>(ctx: &mut PrepareContext<'_, 'm>, is_max: bool) -> Result<Box
     let wanted = match out_type {
         Some(tflite::TensorType::INT32) => DType::Int32,
         Some(tflite::TensorType::INT64) => DType::Int64,
-        other => return Err(ctx.err(format!("unsupported output_type {other:?}"))),
+        other => return Err(ctx.refused_by_tflite(format!("unsupported output_type {other:?}"))),
     };
     if to != wanted {
         return Err(ctx.err(format!("output tensor is {to} but output_type is {wanted}")));
@@ -228,7 +228,7 @@ fn prepare_arg<'m>(ctx: &mut PrepareContext<'_, 'm>, is_max: bool) -> Result<Box
         DType::Int32 => make::<i32>(g, is_max, to),
         _ => None,
     };
-    k.ok_or_else(|| ctx.err(format!("unsupported types: input {ti}, output {to}")))
+    k.ok_or_else(|| ctx.unsupported(format!("unsupported types: input {ti}, output {to}")))
 }
 
 /// Prepares ARG_MAX.

@@ -292,7 +292,7 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
                     out[o] = 0.0 + s * acc as f32;
                 });
                 if bad {
-                    return Err(crate::error::Error::Usage("batch index out of range".into()));
+                    return Err(crate::error::Error::Internal("batch index out of range".into()));
                 }
             }
         }
@@ -442,7 +442,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let mode = Mode::Int16 { lhs_off: lhs_off as i64, rhs_off: rhs_off as i64, out_off, m, s };
             if tr == DType::Int16 { build!(i16, i16, mode) } else { build!(i16, i8, mode) }
         }
-        _ => Err(ctx.err(format!("unsupported types: lhs {tl}, rhs {tr}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: lhs {tl}, rhs {tr}, output {to}"))),
     }
 }
 

@@ -126,7 +126,7 @@ impl Broadcast {
     #[inline]
     pub fn run<A: Copy, B: Copy, O>(&self, a: &[A], b: &[B], out: &mut [O], f: impl Fn(A, B) -> O) -> Result<()> {
         if a.len() != self.len_a || b.len() != self.len_b || out.len() != self.len_out {
-            return Err(Error::Usage(format!(
+            return Err(Error::Internal(format!(
                 "binary operator buffers have {}, {} and {} elements; planned {}, {} and {}",
                 a.len(),
                 b.len(),

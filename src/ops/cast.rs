@@ -114,7 +114,7 @@ impl<S: Element + Copy, D: Element, F: Fn(S) -> D + Send> Kernel for CastKernel<
         let x = inputs.get::<S>(0)?;
         let out = outputs.get::<D>(0)?;
         if x.len() != out.len() {
-            return Err(Error::Usage(format!("CAST buffers have {} and {} elements", x.len(), out.len())));
+            return Err(Error::Internal(format!("CAST buffers have {} and {} elements", x.len(), out.len())));
         }
         for (o, &v) in out.iter_mut().zip(x) {
             *o = (self.f)(v);
@@ -177,7 +177,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         DType::Bool => from_bool_to(to),
         _ => None,
     };
-    let kernel = kernel.ok_or_else(|| ctx.err(format!("unsupported cast from {ti} to {to}")))?;
+    let kernel = kernel.ok_or_else(|| ctx.unsupported(format!("unsupported cast from {ti} to {to}")))?;
     let shape = ctx.input_shape(0)?.to_vec();
     ctx.set_output_shape(0, shape)?;
     Ok(kernel)

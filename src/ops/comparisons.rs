@@ -167,10 +167,10 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, cmp: Cmp) -> Result<Box<dyn 
             scaled::<i16>(broadcast::plan(ctx)?, op, p1, p2)
         }
         DType::Int16 if cmp == Cmp::NotEqual => {
-            return Err(ctx.err("NOT_EQUAL on unquantized int16 (TFLite leaves the output unwritten)"));
+            return Err(ctx.unsupported("NOT_EQUAL on unquantized int16 (TFLite leaves the output unwritten)"));
         }
         DType::Int16 => raw::<i16>(broadcast::plan(ctx)?, op),
-        _ => return Err(ctx.err(format!("unsupported input type {t1}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported input type {t1}"))),
     };
     Ok(kernel)
 }

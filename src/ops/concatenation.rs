@@ -73,7 +73,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         .options::<tflite::ConcatenationOptions>()
         .map_or((0, tflite::ActivationFunctionType::NONE), |o| (o.axis(), o.fused_activation_function()));
     if act != tflite::ActivationFunctionType::NONE {
-        return Err(ctx.err(format!("fused activation {act:?} is not supported (TFLite requires NONE)")));
+        return Err(ctx.refused_by_tflite(format!("fused activation {act:?} is not supported (TFLite requires NONE)")));
     }
     let dtype = ctx.input_dtype(0)?;
     super::movement::check_type(
@@ -112,7 +112,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if rank == 0 {
         let all_known = (0..n).all(|k| ctx.input_index(k).is_ok_and(|t| ctx.tensors[t].known.is_some()));
         if !all_known {
-            return Err(ctx.err("scalar inputs are only supported when known at prepare time"));
+            return Err(ctx.unsupported("scalar inputs are only supported when known at prepare time"));
         }
         for k in 1..n {
             if !ctx.input_shape(k)?.is_empty() {

@@ -76,7 +76,7 @@ impl<'m, T: Element> Operand<'m, T> {
 #[inline]
 pub(crate) fn check_len<'a, T>(v: &'a [T], len: usize, what: &str) -> Result<&'a [T]> {
     if v.len() != len {
-        return Err(Error::Usage(format!("{what} has {} elements, expected {len}", v.len())));
+        return Err(Error::Internal(format!("{what} has {} elements, expected {len}", v.len())));
     }
     Ok(v)
 }
@@ -85,7 +85,7 @@ pub(crate) fn check_len<'a, T>(v: &'a [T], len: usize, what: &str) -> Result<&'a
 #[inline]
 pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Result<&'a mut [T]> {
     if v.len() != len {
-        return Err(Error::Usage(format!("{what} has {} elements, expected {len}", v.len())));
+        return Err(Error::Internal(format!("{what} has {} elements, expected {len}", v.len())));
     }
     Ok(v)
 }
@@ -203,7 +203,7 @@ pub(crate) fn conv_quant_range(
     range: (i32, i32),
 ) -> Result<ConvQuant> {
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(input_k)?, "input")?;
     let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
@@ -353,7 +353,7 @@ impl Geometry {
                 (f - 1).saturating_mul(d).saturating_add(1) >= n.saturating_add(s.saturating_mul(2))
             };
             if too_big(in_h, fh, stride_h, dil_h) || too_big(in_w, fw, stride_w, dil_w) {
-                return Err(ctx.err(format!(
+                return Err(ctx.refused_by_tflite(format!(
                     "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) exceeds the {in_h}×{in_w} input by two strides \
                      or more: TFLite's output size would be negative"
                 )));
@@ -733,7 +733,7 @@ pub(crate) fn legacy_u8_quant_at(
         };
         let ratio = (product - s_bias).abs() / s_out as f64;
         if ratio.is_nan() || ratio > 0.02 {
-            return Err(ctx.err(format!(
+            return Err(ctx.refused_by_tflite(format!(
                 "bias scale {s_bias} differs from input scale × filter scale {product} (TFLite refuses this)"
             )));
         }
@@ -892,7 +892,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
             if groups != 1 {
-                return Err(ctx.err("uint8 CONV_2D does not support grouped convolution"));
+                return Err(ctx.unsupported("uint8 CONV_2D does not support grouped convolution"));
             }
             check_int32_bias(ctx, 2, oc)?;
             let (q, filter_offset) = legacy_u8_quant(ctx, oc, act)?;
@@ -927,7 +927,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("float CONV_2D needs a float32 bias"));
             }
             if !arith::is_supported_activation(act) {
-                return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+                return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
             }
             let (act_min, act_max) = arith::activation_range_f32(act);
             let mut w = buffer::<f32>(ctx, w_len, "filter")?;
@@ -948,7 +948,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 act_max,
             }))
         }
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
     }
 }
 

@@ -323,7 +323,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int16, DType::Int8, DType::Int16) => {
             // TFLite's int16 kernel loops over the option's depth_multiplier (not OC / IC).
             if o.depth_multiplier() < 0 || o.depth_multiplier() as usize != dm {
-                return Err(ctx.err(format!(
+                return Err(ctx.unsupported(format!(
                     "int16 DEPTHWISE_CONV_2D needs depth_multiplier = {dm} (output / input channels), got {}",
                     o.depth_multiplier()
                 )));
@@ -367,7 +367,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("float DEPTHWISE_CONV_2D needs a float32 bias"));
             }
             if !arith::is_supported_activation(act) {
-                return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+                return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
             }
             let (act_min, act_max) = arith::activation_range_f32(act);
             Ok(Box::new(FloatDw {
@@ -380,7 +380,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 act_max,
             }))
         }
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, filter {tw}, output {to}"))),
     }
 }
 

@@ -76,7 +76,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         DType::Int8 => Box::new(FromInt::<i8> { scale, zero_point, _i: Default::default() }),
         DType::UInt8 => Box::new(FromInt::<u8> { scale, zero_point, _i: Default::default() }),
         DType::Int16 => Box::new(FromInt::<i16> { scale, zero_point, _i: Default::default() }),
-        _ => return Err(ctx.err(format!("cannot dequantize {ti}"))),
+        _ => return Err(ctx.unsupported(format!("cannot dequantize {ti}"))),
     })
 }
 

@@ -189,6 +189,7 @@ impl<T: Quant8 + PartialEq> Kernel for QuantDiv<T> {
                 op: *op,
                 opcode: opcode.clone(),
                 msg: format!("division by zero: input 2 element {i} equals its zero point"),
+                kind: crate::error::OpErrorKind::Runtime,
             });
         }
         let out = outputs.get::<T>(0)?;
@@ -223,11 +224,11 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         .options::<tflite::DivOptions>()
         .map_or(tflite::ActivationFunctionType::NONE, |o| o.fused_activation_function());
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     if t1 != t2 || t1 != to {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
     match to {
@@ -237,7 +238,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         }
         DType::Int8 => quantized::<i8>(ctx, plan, act),
         DType::UInt8 => quantized::<u8>(ctx, plan, act),
-        _ => Err(ctx.err(format!("unsupported type {to} (float32, int8 and uint8 only)"))),
+        _ => Err(ctx.unsupported(format!("unsupported type {to} (float32, int8 and uint8 only)"))),
     }
 }
 

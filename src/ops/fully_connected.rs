@@ -201,7 +201,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if let Some(o) = opts
         && o.weights_format() != tflite::FullyConnectedOptionsWeightsFormat::DEFAULT
     {
-        return Err(ctx.err("shuffled weights formats are not supported"));
+        return Err(ctx.unsupported("shuffled weights formats are not supported"));
     }
     let in_shape = ctx.input_shape(0)?.to_vec();
     let w_shape = ctx.input_shape(1)?.to_vec();
@@ -248,7 +248,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::UInt8, DType::UInt8, DType::UInt8) => prepare_q8::<u8>(ctx, g, act, has_bias),
         (DType::Int16, DType::Int8, DType::Int16) => {
             if !arith::is_supported_activation(act) {
-                return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+                return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
             }
             let option = opts.map_or(tflite::TensorType::FLOAT32, |o| o.quantized_bias_type());
             let acc32 = super::conv::int16_bias_type(ctx, option, 2)?;
@@ -299,7 +299,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 act_max,
             }))
         }
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, weights {tw}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, weights {tw}, output {to}"))),
     }
 }
 
@@ -336,7 +336,7 @@ fn fc_scales(
             };
             let ratio = (product - s_bias).abs() / s_out as f64;
             if ratio.is_nan() || ratio > 0.02 {
-                return Err(ctx.err(format!(
+                return Err(ctx.refused_by_tflite(format!(
                     "bias scale {s_bias} differs from input scale × weights scale {product} (TFLite refuses this)"
                 )));
             }
@@ -358,7 +358,7 @@ fn prepare_q8<'m, T: Q8>(
         return Err(ctx.err("quantized FULLY_CONNECTED needs an int32 bias"));
     }
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
     let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;

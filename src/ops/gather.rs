@@ -85,7 +85,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         DType::Int16 => Index::I16,
         DType::Int32 => Index::I32,
         DType::Int64 => Index::I64,
-        t => return Err(ctx.err(format!("indices of type {t} are not supported"))),
+        t => return Err(ctx.unsupported(format!("indices of type {t} are not supported"))),
     };
     let dtype = ctx.input_dtype(0)?;
     super::movement::check_type(

@@ -112,7 +112,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         t @ (DType::Int8 | DType::UInt8) => {
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             let p = Params::new(s_in, zp_in, s_out, zp_out).ok_or_else(|| {
-                ctx.err(format!("input/output scale ratio {s_in}/{s_out} needs a left shift (TFLite rejects it)"))
+                ctx.refused_by_tflite(format!(
+                    "input/output scale ratio {s_in}/{s_out} needs a left shift (TFLite rejects it)"
+                ))
             })?;
             if t == DType::UInt8 {
                 let mut table = [0u8; 256];
@@ -127,7 +129,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             }
             Ok(Box::new(LutInt8 { table }))
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 

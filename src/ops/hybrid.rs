@@ -183,7 +183,7 @@ pub(crate) fn activation(
     unbounded: bool,
 ) -> Result<(f32, f32)> {
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (lo, hi) = arith::activation_range_f32(act);
     if unbounded {
@@ -490,7 +490,7 @@ pub(crate) fn prepare_conv<'m>(
         return Err(ctx.err("per-channel filter scales must run along the output channels"));
     }
     if groups != 1 && q.scale.len() == 1 && oc > 1 {
-        return Err(ctx.err("grouped hybrid CONV_2D with a per-tensor filter (TFLite reads past the scales)"));
+        return Err(ctx.unsupported("grouped hybrid CONV_2D with a per-tensor filter (TFLite reads past the scales)"));
     }
     let kind = if per_channel || groups != 1 {
         ConvKind::PerChannel { fc, fpg: oc / groups.max(1) }
@@ -512,7 +512,7 @@ pub(crate) fn prepare_dw<'m>(
     act: tflite::ActivationFunctionType,
 ) -> Result<Box<dyn Kernel + 'm>> {
     if usize::try_from(dm_option).ok() != Some(dm) {
-        return Err(ctx.err(format!(
+        return Err(ctx.unsupported(format!(
             "hybrid DEPTHWISE_CONV_2D: depth_multiplier option {dm_option} differs from OC/IC = {dm} (TFLite \
              loops over the option)"
         )));

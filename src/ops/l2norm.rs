@@ -84,7 +84,7 @@ impl L2Norm {
         out: &'a mut [T],
     ) -> Result<(std::slice::ChunksExact<'a, T>, std::slice::ChunksExactMut<'a, T>)> {
         if x.len() != out.len() || self.depth == 0 || !x.len().is_multiple_of(self.depth) {
-            return Err(Error::Usage("L2_NORMALIZATION buffers do not have the planned sizes".into()));
+            return Err(Error::Internal("L2_NORMALIZATION buffers do not have the planned sizes".into()));
         }
         Ok((x.chunks_exact(self.depth), out.chunks_exact_mut(self.depth)))
     }
@@ -128,7 +128,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if let Some(o) = ctx.options::<tflite::L2NormOptions>()
         && o.fused_activation_function() != tflite::ActivationFunctionType::NONE
     {
-        return Err(ctx.err("a fused activation is not supported (TFLite refuses it)"));
+        return Err(ctx.refused_by_tflite("a fused activation is not supported (TFLite refuses it)"));
     }
     let shape = ctx.input_shape(0)?.to_vec();
     let Some(&depth) = shape.last() else {
@@ -150,7 +150,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             };
             if ti == DType::Int8 { Kind::I8(zp_in) } else { Kind::U8(zp_in) }
         }
-        _ => return Err(ctx.err(format!("unsupported type {ti}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {ti}"))),
     };
     let empty = shape.contains(&0);
     ctx.set_output_shape(0, shape)?;

@@ -56,7 +56,7 @@ impl Kernel for NotKernel {
         let x = inputs.get::<u8>(0)?;
         let out = outputs.get::<u8>(0)?;
         if x.len() != out.len() {
-            return Err(Error::Usage("LOGICAL_NOT buffers differ in size".into()));
+            return Err(Error::Internal("LOGICAL_NOT buffers differ in size".into()));
         }
         for (o, &v) in out.iter_mut().zip(x) {
             *o = u8::from(v == 0);

@@ -264,7 +264,7 @@ impl Kernel for IntLstm {
                 let row = if self.time_major { t * self.n_batch + b } else { b * self.max_time + t };
                 let (Some(xr), Some(or)) = (x.get(row * ni..(row + 1) * ni), out.get_mut(row * no..(row + 1) * no))
                 else {
-                    return Err(crate::error::Error::Usage("LSTM input/output sizes changed".into()));
+                    return Err(crate::error::Error::Internal("LSTM input/output sizes changed".into()));
                 };
                 self.step(xr, b, or);
             }
@@ -295,7 +295,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     match ctx.input_dtype(INPUT)? {
         DType::Int8 => {}
-        t => return Err(ctx.err(format!("input type {t} is not supported (int8 only)"))),
+        t => return Err(ctx.unsupported(format!("input type {t} is not supported (int8 only)"))),
     }
     let use_layer_norm = n == 24 && ctx.has_input(21);
     let shape = ctx.input_shape(INPUT)?.to_vec();
@@ -312,7 +312,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     let r_o = ctx.input_shape(8)?.to_vec();
     let &[r_cell, n_output] = r_o.as_slice() else {
-        return Err(ctx.err("recurrent_to_output weights must be 2-D (diagonal ones are not supported)"));
+        return Err(ctx.unsupported("recurrent_to_output weights must be 2-D (diagonal ones are not supported)"));
     };
     if r_cell != n_cell {
         return Err(ctx.err("recurrent_to_output weights do not match n_cell"));
@@ -341,7 +341,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if use_peephole && n_output != n_cell && (n_output > n_cell || (time_major && n_batch > 1)) {
         // TFLite's integer peephole walks n_output (not n_cell) elements per batch row: past the
         // gate for n_output > n_cell, and misaligned across batch rows when time-major.
-        return Err(ctx.err("a peephole with n_output != n_cell is not supported here (TFLite indexes it by n_output)"));
+        return Err(
+            ctx.unsupported("a peephole with n_output != n_cell is not supported here (TFLite indexes it by n_output)")
+        );
     }
 
     let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(INPUT)?, "input")?;
@@ -364,7 +366,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("cell state scale {s_cell} is not a power of two")));
     }
     if !(-15..=-9).contains(&cell_scale) {
-        return Err(ctx.err(format!("cell state scale 2^{cell_scale} is not supported (TFLite needs 2^-15..2^-9)")));
+        return Err(ctx.refused_by_tflite(format!(
+            "cell state scale 2^{cell_scale} is not supported (TFLite needs 2^-15..2^-9)"
+        )));
     }
     if ctx.output_dtype(0)? != DType::Int8 {
         return Err(ctx.err("output must be int8"));

@@ -234,7 +234,7 @@ fn prepare_lut<'m>(
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             Ok(Box::new(LutInt16 { table: arith::lut_int16_f32(s_in, zp_in, s_out, zp_out, lut_fn) }))
         }
-        (t, _) => Err(ctx.err(format!("unsupported type {t}"))),
+        (t, _) => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 

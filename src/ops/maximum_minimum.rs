@@ -29,7 +29,7 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, max: bool) -> Result<Box<dyn
     ctx.expect_io(2..=2, 1)?;
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     if t1 != t2 || t1 != to {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
     macro_rules! kernel {
@@ -48,7 +48,7 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, max: bool) -> Result<Box<dyn
         DType::Int32 => kernel!(i32),
         DType::Int64 => kernel!(i64),
         DType::Float32 => kernel!(f32),
-        _ => return Err(ctx.err(format!("unsupported type {to}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {to}"))),
     })
 }
 

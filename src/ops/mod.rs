@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
@@ -328,9 +328,30 @@ pub struct PrepareContext<'p, 'm> {
 }
 
 impl<'p, 'm> PrepareContext<'p, 'm> {
-    /// An error about this operator.
+    /// An error about this operator: the model is invalid ([`OpErrorKind::InvalidModel`]:
+    /// wrong arity, missing options, mismatched shapes, an index out of range, bad quantization).
     pub fn err(&self, msg: impl Into<String>) -> Error {
-        Error::Operator { subgraph: self.subgraph, op: self.op_index, opcode: self.opcode().name(), msg: msg.into() }
+        self.err_of_kind(OpErrorKind::InvalidModel, msg)
+    }
+    /// An error about this operator: TFLite's kernel accepts this type combination, option or
+    /// form, but this build does not implement it ([`OpErrorKind::Unsupported`]).
+    pub fn unsupported(&self, msg: impl Into<String>) -> Error {
+        self.err_of_kind(OpErrorKind::Unsupported, msg)
+    }
+    /// An error about this operator that TFLite's kernel raises as well
+    /// ([`OpErrorKind::RefusedByTflite`]).
+    pub fn refused_by_tflite(&self, msg: impl Into<String>) -> Error {
+        self.err_of_kind(OpErrorKind::RefusedByTflite, msg)
+    }
+    /// An error about this operator, of the given kind.
+    pub fn err_of_kind(&self, kind: OpErrorKind, msg: impl Into<String>) -> Error {
+        Error::Operator {
+            subgraph: self.subgraph,
+            op: self.op_index,
+            opcode: self.opcode().name(),
+            msg: msg.into(),
+            kind,
+        }
     }
     /// The model.
     pub fn model(&self) -> &'m Model {
@@ -482,7 +503,7 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     }
     /// Like [`Self::input_value`], but an error when the input is not constant.
     pub fn const_input<T: Element>(&self, k: usize) -> Result<Cow<'m, [T]>> {
-        self.input_value(k)?.ok_or_else(|| self.err(format!("input {k} must be constant")))
+        self.input_value(k)?.ok_or_else(|| self.unsupported(format!("input {k} must be constant")))
     }
     /// Quantization of input `k` (an error if absent).
     pub fn input_quant(&self, k: usize) -> Result<&'m Quantization> {

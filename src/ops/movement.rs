@@ -19,14 +19,14 @@ use crate::model::Tensor;
 
 /// Checks that `dtype` is one of the types TFLite accepts for the operator (`allowed`).
 pub fn check_type(ctx: &PrepareContext<'_, '_>, dtype: DType, allowed: &[DType]) -> Result<()> {
-    if allowed.contains(&dtype) { Ok(()) } else { Err(ctx.err(format!("type {dtype} is not supported"))) }
+    if allowed.contains(&dtype) { Ok(()) } else { Err(ctx.refused_by_tflite(format!("type {dtype} is not supported"))) }
 }
 
 /// Bytes per element of a type these operators can move (whole-byte, fixed-size types).
 pub fn elem_size(ctx: &PrepareContext<'_, '_>, dtype: DType) -> Result<usize> {
     match dtype.bits() {
         Some(b) if b >= 8 && b % 8 == 0 => Ok((b / 8) as usize),
-        _ => Err(ctx.err(format!("type {dtype} is not supported"))),
+        _ => Err(ctx.unsupported(format!("type {dtype} is not supported"))),
     }
 }
 
@@ -45,7 +45,7 @@ pub fn legacy_params(t: &Tensor) -> (f32, i64) {
 pub fn require_same_params(ctx: &PrepareContext<'_, '_>, a: &Tensor, b: &Tensor, what: &str) -> Result<()> {
     let (pa, pb) = (legacy_params(a), legacy_params(b));
     if pa != pb {
-        return Err(ctx.err(format!(
+        return Err(ctx.refused_by_tflite(format!(
             "{what}: quantization (scale {}, zero point {}) differs from (scale {}, zero point {}), \
              and TFLite does not rescale here",
             pa.0, pa.1, pb.0, pb.1
@@ -83,7 +83,7 @@ pub fn int_values(ctx: &PrepareContext<'_, '_>, k: usize) -> Result<Option<Vec<i
 /// The values always number as many as the input's shape says.
 pub fn const_ints(ctx: &PrepareContext<'_, '_>, k: usize, what: &str) -> Result<Vec<i64>> {
     let v = int_values(ctx, k)?.ok_or_else(|| {
-        ctx.err(format!(
+        ctx.unsupported(format!(
             "the {what} input must be constant (outputs whose shape depends on run-time values are not supported)"
         ))
     })?;
@@ -212,7 +212,7 @@ impl Affine {
             return Ok(());
         }
         let rank = self.counts.len();
-        let oob = || Error::Usage("data-movement copy out of bounds".into());
+        let oob = || Error::Internal("data-movement copy out of bounds".into());
         if rank == 0 {
             let s = usize::try_from(self.src_base).map_err(|_| oob())?;
             let d = usize::try_from(self.dst_base).map_err(|_| oob())?;

@@ -139,12 +139,12 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         .options::<tflite::MulOptions>()
         .map_or(tflite::ActivationFunctionType::NONE, |o| o.fused_activation_function());
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     let mixed = t1 == DType::Int16 && t2 == DType::Int16 && matches!(to, DType::Int8 | DType::UInt8);
     if (t1 != t2 || t1 != to) && !mixed {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
     if to == DType::Int16 && !mixed && ctx.output(0)?.quantization.is_none() {
@@ -158,7 +158,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     if mixed {
         // TFLite runs these element-wise only (no broadcasting variant).
         if !plan.is_elementwise() {
-            return Err(ctx.err("int16 × int16 → 8-bit MUL does not broadcast in TFLite"));
+            return Err(ctx.unsupported("int16 × int16 → 8-bit MUL does not broadcast in TFLite"));
         }
         // An unquantized output has TFLite's default params (scale 0, zero point 0): only
         // activation NONE then passes CalculateActivationRangeQuantized.
@@ -204,7 +204,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let (lo, hi) = arith::activation_range_f32(act);
             Ok(Box::new(BinaryKernel::new(plan, move |x: f32, y: f32| clamp_f32(x * y, lo, hi))))
         }
-        _ => Err(ctx.err(format!("unsupported type {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported type {to}"))),
     }
 }
 

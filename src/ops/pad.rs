@@ -75,7 +75,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     let pt = ctx.input_dtype(1)?;
     if !matches!(pt, DType::Int8 | DType::Int16 | DType::Int32 | DType::Int64 | DType::Bool) {
-        return Err(ctx.err(format!("paddings of type {pt} are not supported")));
+        return Err(ctx.unsupported(format!("paddings of type {pt} are not supported")));
     }
     let in_shape = ctx.input_shape(0)?.to_vec();
     let rank = in_shape.len();
@@ -84,7 +84,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("paddings have shape {pshape:?}, expected [{rank}, 2]")));
     }
     if rank > MAX_RANK {
-        return Err(ctx.err(format!("rank {rank} is over TFLite's limit of {MAX_RANK}")));
+        return Err(ctx.refused_by_tflite(format!("rank {rank} is over TFLite's limit of {MAX_RANK}")));
     }
     let has_constant = ctx.has_input(2);
     if has_constant {

@@ -207,12 +207,12 @@ fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
     // padding.h geometry this always holds: pad_before ≤ (filter − 1)/2 and the last window
     // starts at (out − 1)·stride − pad < in.
     if g.out_h > 0 && g.out_w > 0 && (in_h == 0 || in_w == 0 || g.pad_h >= filter_h || g.pad_w >= filter_w) {
-        return Err(ctx.err("a pooling window lies entirely in the padding"));
+        return Err(ctx.refused_by_tflite("a pooling window lies entirely in the padding"));
     }
     ctx.set_output_shape(0, vec![batches, g.out_h, g.out_w, depth])?;
     let act = o.fused_activation_function();
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let (ti, to) = (ctx.input_dtype(0)?, ctx.output_dtype(0)?);
     match (ti, to) {
@@ -239,7 +239,7 @@ fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
             let (act_min, act_max) = arith::activation_range_f32(act);
             Ok(Box::new(FloatPool { kind, g, act_min, act_max }))
         }
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, output {to}"))),
     }
 }
 

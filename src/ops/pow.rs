@@ -65,7 +65,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     ctx.expect_io(2..=2, 1)?;
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     if t1 != DType::Float32 || t2 != DType::Float32 || to != DType::Float32 {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to} (float32 only)")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to} (float32 only)")));
     }
     let scalar_exponent =
         ctx.input_shape(0)? != ctx.input_shape(1)? && ctx.input_shape(1)?.iter().product::<usize>() == 1;

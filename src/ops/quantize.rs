@@ -96,7 +96,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             DType::Int8 => Box::new(FromFloat::<i8> { scale: s_out, zero_point: zp_out, _o: Default::default() }),
             DType::UInt8 => Box::new(FromFloat::<u8> { scale: s_out, zero_point: zp_out, _o: Default::default() }),
             DType::Int16 => Box::new(FromFloat::<i16> { scale: s_out, zero_point: zp_out, _o: Default::default() }),
-            _ => return Err(ctx.err(format!("cannot quantize float32 to {to}"))),
+            _ => return Err(ctx.unsupported(format!("cannot quantize float32 to {to}"))),
         };
         return Ok(k);
     }
@@ -114,7 +114,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int16, DType::Int8) => requantize::<i16, i8>(m, s, zp_in, zp_out),
         (DType::Int16, DType::Int16) => requantize::<i16, i16>(m, s, zp_in, zp_out),
         (DType::Int16, DType::Int32) => requantize::<i16, i32>(m, s, zp_in, zp_out),
-        _ => return Err(ctx.err(format!("cannot requantize {ti} to {to}"))),
+        _ => return Err(ctx.unsupported(format!("cannot requantize {ti} to {to}"))),
     })
 }
 

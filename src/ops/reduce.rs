@@ -433,7 +433,7 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
         }
         (DType::Float32, Op::Mean) => Box::new(FloatMean { plan, acc: buffer(ctx, out_len, "accumulators")? }),
         (DType::Float32, _) => Box::new(Generic::<f32> { plan, op, _t: std::marker::PhantomData }),
-        _ => return Err(ctx.err(format!("unsupported type {ti}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {ti}"))),
     })
 }
 

@@ -177,7 +177,7 @@ fn prepare_kind<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
             check_int16_zero_points(ctx)?;
             relu_q::<i16>(ctx, kind)
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 
@@ -256,7 +256,7 @@ pub fn prepare_leaky_relu<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dy
             check_int16_zero_points(ctx)?;
             leaky_q::<i16>(ctx, alpha)
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 

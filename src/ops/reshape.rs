@@ -63,7 +63,9 @@ pub fn prepare_reshape<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn K
     let elements: usize = ctx.input_shape(0)?.iter().product();
     let from_tensor = ctx.has_input(1) && ctx.input_shape(1)?.len() == 1 && ctx.input_dtype(1)? == crate::DType::Int32;
     let requested: Vec<i64> = if from_tensor {
-        let v = ctx.input_value::<i32>(1)?.ok_or_else(|| ctx.err("the shape input must be known at prepare time"))?;
+        let v = ctx
+            .input_value::<i32>(1)?
+            .ok_or_else(|| ctx.unsupported("the shape input must be known at prepare time"))?;
         v.iter().map(|&d| d as i64).collect()
     } else {
         let opts = ctx.options::<tflite::ReshapeOptions>();

@@ -339,7 +339,7 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
     let align = opts.is_some_and(|o| o.align_corners());
     let half = opts.is_some_and(|o| o.half_pixel_centers());
     if align && half {
-        return Err(ctx.err("if half_pixel_centers is true, align_corners must be false"));
+        return Err(ctx.refused_by_tflite("if half_pixel_centers is true, align_corners must be false"));
     }
     let g = geometry(ctx, 1)?;
     if is_empty(&g) {
@@ -362,7 +362,7 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
         }
         DType::Int8 | DType::Int16 => {
             charge_tables::<IntTap>(ctx, &g)?;
-            let too_big = || ctx.err("the output size overflows TFLite's int32 position arithmetic");
+            let too_big = || ctx.unsupported("the output size overflows TFLite's int32 position arithmetic");
             let rows = int_taps(g.in_h, g.out_h, align, half, row_stride).ok_or_else(too_big)?;
             let cols = int_taps(g.in_w, g.out_w, align, half, col_stride).ok_or_else(too_big)?;
             let (batches, depth) = (g.batches, g.depth);
@@ -372,7 +372,7 @@ pub fn prepare_bilinear<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn 
                 Box::new(BilinearInt::<i16> { batches, depth, batch_stride, rows, cols, _t: std::marker::PhantomData })
             })
         }
-        _ => Err(ctx.err(format!("unsupported type {dt}"))),
+        _ => Err(ctx.unsupported(format!("unsupported type {dt}"))),
     }
 }
 
@@ -415,7 +415,7 @@ impl Kernel for Nearest {
                     let start = base + r + c;
                     let src = x
                         .get(start..start + self.pixel)
-                        .ok_or_else(|| Error::Usage("RESIZE_NEAREST_NEIGHBOR: input buffer too small".into()))?;
+                        .ok_or_else(|| Error::Internal("RESIZE_NEAREST_NEIGHBOR: input buffer too small".into()))?;
                     px.copy_from_slice(src);
                 }
             }
@@ -435,7 +435,7 @@ pub fn prepare_nearest<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn K
         DType::Float32 => 4,
         DType::Int8 | DType::UInt8 => 1,
         DType::Int16 => 2,
-        _ => return Err(ctx.err(format!("unsupported type {dt}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {dt}"))),
     };
     if is_empty(&g) {
         return Ok(Box::new(Empty));

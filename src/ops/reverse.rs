@@ -76,7 +76,9 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     axes.sort_unstable();
     if axes.windows(2).any(|w| w[0] + 1 != w[1]) {
-        return Err(ctx.err(format!("axes {raw:?} are not consecutive (TFLite supports only consecutive axes)")));
+        return Err(
+            ctx.refused_by_tflite(format!("axes {raw:?} are not consecutive (TFLite supports only consecutive axes)"))
+        );
     }
     ctx.set_output_shape(0, shape.clone())?;
     Ok(Box::new(AffineCopy(reverse(&shape, &axes, esize))))

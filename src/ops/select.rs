@@ -49,7 +49,7 @@ struct SelectKernel<T> {
 }
 
 fn mismatch(what: &str) -> Error {
-    Error::Usage(format!("SELECT buffers do not have the planned sizes ({what})"))
+    Error::Internal(format!("SELECT buffers do not have the planned sizes ({what})"))
 }
 
 impl<T: super::Element + Copy> Kernel for SelectKernel<T> {
@@ -213,7 +213,7 @@ fn prepare_common<'m>(ctx: &mut PrepareContext<'_, 'm>, v2: bool) -> Result<Box<
         DType::Int16 => kernel!(i16),
         DType::Float32 | DType::Int32 => kernel!(u32),
         DType::Int64 => kernel!(i64),
-        _ => return Err(ctx.err(format!("unsupported type {tx}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {tx}"))),
     })
 }
 

@@ -264,7 +264,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                     shift,
                     diff_min,
                 }),
-                _ => return Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
+                _ => return Err(ctx.unsupported(format!("unsupported types: input {ti}, output {to}"))),
             })
         }
         (DType::Int16, DType::Int16) => {
@@ -279,14 +279,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err(format!("int16 output scale must be 1/32768, got {s_out}")));
             }
             if !(1..=4).contains(&shape.len()) {
-                return Err(ctx.err(format!("int16 softmax supports ranks 1 to 4, got {}", shape.len())));
+                return Err(ctx.unsupported(format!("int16 softmax supports ranks 1 to 4, got {}", shape.len())));
             }
             let (multiplier, shift) = arith::softmax_int16_multiplier(s_in, beta);
             let (exp_lut, one_over_lut) = arith::softmax_int16_tables();
             Ok(Box::new(Int16Softmax { outer, depth, multiplier, shift, exp_lut, one_over_lut }))
         }
         (DType::Float32, DType::Float32) => Ok(Box::new(FloatSoftmax { outer, depth, beta })),
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, output {to}"))),
     }
 }
 

@@ -73,7 +73,7 @@ fn params(ctx: &PrepareContext<'_, '_>) -> Result<Params> {
     }
     let elem = match ti.bits() {
         Some(b @ (8 | 16 | 32 | 64)) if ti != DType::String => (b / 8) as usize,
-        _ => return Err(ctx.err(format!("unsupported type {ti}"))),
+        _ => return Err(ctx.unsupported(format!("unsupported type {ti}"))),
     };
     let qp = |q: Option<&crate::model::Quantization>| -> (f32, i64) {
         q.and_then(|q| Some((*q.scale.first()?, *q.zero_point.first()?))).unwrap_or((0.0, 0))
@@ -103,7 +103,7 @@ fn params(ctx: &PrepareContext<'_, '_>) -> Result<Params> {
     let (block, pads) = match (&b[..], &p[..]) {
         (&[bh, bw], &[t, bo, l, r]) => ([bh, bw], [t, bo, l, r]),
         (&[bh], &[t, bo]) => ([bh, 1], [t, bo, 0, 0]),
-        _ => return Err(ctx.err("unsupported number of spatial axes")),
+        _ => return Err(ctx.unsupported("unsupported number of spatial axes")),
     };
     if block.iter().any(|&v| v <= 0) {
         return Err(ctx.err(format!("block shape {b:?} must be positive")));
@@ -166,7 +166,7 @@ impl Kernel for Empty {
 }
 
 fn short(op: &str) -> Error {
-    Error::Usage(format!("{op}: tensor buffer smaller than its shape"))
+    Error::Internal(format!("{op}: tensor buffer smaller than its shape"))
 }
 
 struct SpaceToBatch {

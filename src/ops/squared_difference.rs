@@ -101,7 +101,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     ctx.expect_io(2..=2, 1)?;
     let (t1, t2, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
     if t1 != t2 || t1 != to {
-        return Err(ctx.err(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
+        return Err(ctx.unsupported(format!("unsupported types: inputs {t1} and {t2}, output {to}")));
     }
     let plan = broadcast::plan(ctx)?;
     match to {
@@ -116,7 +116,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let d = x - y;
             d * d
         }))),
-        _ => Err(ctx.err(format!("unsupported type {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported type {to}"))),
     }
 }
 

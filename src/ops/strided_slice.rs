@@ -307,7 +307,7 @@ fn sequential(
     if counts.contains(&0) {
         return Ok(());
     }
-    let oob = || Error::Usage("strided slice read out of bounds".into());
+    let oob = || Error::Internal("strided slice read out of bounds".into());
     idx.iter_mut().for_each(|i| *i = 0);
     let mut off = base;
     let mut written = 0;
@@ -356,7 +356,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             return Ok(Vec::new());
         }
         ctx.input_value::<i32>(k)?.map(|v| v.into_owned()).ok_or_else(|| {
-            ctx.err(format!(
+            ctx.unsupported(format!(
                 "the {what} input must be constant (outputs whose shape depends on run-time values are not supported)"
             ))
         })
@@ -366,7 +366,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         return Err(ctx.err(format!("begin has {} values, end has {}", begin.len(), end.len())));
     }
     if begin.len() > 31 {
-        return Err(ctx.err("StridedSlice op only supports up to 31 indices"));
+        return Err(ctx.refused_by_tflite("StridedSlice op only supports up to 31 indices"));
     }
     if strides.len() < begin.len() {
         return Err(ctx.err(format!("strides has {} values, begin has {}", strides.len(), begin.len())));

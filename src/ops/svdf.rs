@@ -299,7 +299,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 | tflite::ActivationFunctionType::RELU
                 | tflite::ActivationFunctionType::RELU_N1_TO_1
                 | tflite::ActivationFunctionType::RELU6 => arith::activation_range_f32(act),
-                _ => return Err(ctx.err(format!("unsupported fused activation {act:?}"))),
+                _ => return Err(ctx.unsupported(format!("unsupported fused activation {act:?}"))),
             };
             Ok(Box::new(FloatSvdf {
                 g,
@@ -314,10 +314,10 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         }
         (I8, I8, I16, I16, I8) => prepare_int::<i16>(ctx, g, bias_type, true),
         (I8, I8, I8, I8, I8) => prepare_int::<i8>(ctx, g, bias_type, false),
-        (F, I8, ..) => Err(ctx.err("hybrid SVDF (float input, int8 weights) is not supported")),
-        t => {
-            Err(ctx.err(format!("unsupported SVDF types (input, weights_feature, weights_time, state, output) {t:?}")))
-        }
+        (F, I8, ..) => Err(ctx.unsupported("hybrid SVDF (float input, int8 weights) is not supported")),
+        t => Err(ctx.unsupported(format!(
+            "unsupported SVDF types (input, weights_feature, weights_time, state, output) {t:?}"
+        ))),
     }
 }
 

@@ -38,7 +38,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     let mt = ctx.input_dtype(1)?;
     if !matches!(mt, DType::Int32 | DType::Int64) {
-        return Err(ctx.err(format!("multiples of type {mt} are not supported")));
+        return Err(ctx.unsupported(format!("multiples of type {mt} are not supported")));
     }
     let shape = ctx.input_shape(0)?.to_vec();
     let mult = const_ints(ctx, 1, "multiples")?;

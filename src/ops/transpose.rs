@@ -51,7 +51,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let in_shape = ctx.input_shape(0)?.to_vec();
     let rank = in_shape.len();
     if rank > MAX_RANK {
-        return Err(ctx.err(format!("rank {rank} is over TFLite's limit of {MAX_RANK}")));
+        return Err(ctx.refused_by_tflite(format!("rank {rank} is over TFLite's limit of {MAX_RANK}")));
     }
     if ctx.input_dtype(1)? != DType::Int32 {
         return Err(ctx.err(format!("perm must be int32, got {}", ctx.input_dtype(1)?)));

@@ -371,7 +371,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let o = ctx.options::<tflite::TransposeConvOptions>().ok_or_else(|| ctx.err("missing TransposeConvOptions"))?;
     let act = o.fused_activation_function();
     if !arith::is_supported_activation(act) {
-        return Err(ctx.err(format!("unsupported fused activation {act:?}")));
+        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
     }
     let stride_h = positive(ctx, o.stride_h(), "stride_h")?;
     let stride_w = positive(ctx, o.stride_w(), "stride_w")?;
@@ -380,7 +380,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     }
     let shape_values = ctx
         .input_value::<i32>(OUTPUT_SHAPE)?
-        .ok_or_else(|| ctx.err("output_shape must be constant (dynamic output shapes are not supported)"))?;
+        .ok_or_else(|| ctx.unsupported("output_shape must be constant (dynamic output shapes are not supported)"))?;
     let out_dims: Vec<usize> = shape_values
         .iter()
         .map(|&d| usize::try_from(d))
@@ -485,7 +485,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 act_max,
             }))
         }
-        _ => Err(ctx.err(format!("unsupported types: input {ti}, weights {tw}, output {to}"))),
+        _ => Err(ctx.unsupported(format!("unsupported types: input {ti}, weights {tw}, output {to}"))),
     }
 }
 

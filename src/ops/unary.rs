@@ -36,7 +36,7 @@ fn prepare_float_or_lut<'m>(
             let ((s_in, zp_in), (s_out, zp_out)) = io_quant(ctx)?;
             Ok(Box::new(LutInt8 { table: lut(s_in, zp_in, s_out, zp_out) }))
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 
@@ -75,7 +75,7 @@ impl Kernel for AbsInt8 {
 fn prepare_float<'m>(ctx: &mut PrepareContext<'_, 'm>, f: fn(f32) -> f32) -> Result<Box<dyn Kernel + 'm>> {
     match unary_same_type(ctx)? {
         DType::Float32 => Ok(Box::new(MapF32(f))),
-        t => Err(ctx.err(format!("unsupported type {t} (only float32)"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t} (only float32)"))),
     }
 }
 
@@ -117,7 +117,7 @@ pub fn prepare_abs<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kerne
             let rescale = (s_in != s_out).then(|| arith::quantize_multiplier((s_in / s_out) as f64));
             Ok(Box::new(AbsInt8 { zp_in, zp_out, rescale }))
         }
-        t => Err(ctx.err(format!("unsupported type {t}"))),
+        t => Err(ctx.unsupported(format!("unsupported type {t}"))),
     }
 }
 
