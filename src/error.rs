@@ -103,16 +103,21 @@ pub enum OpErrorKind {
     RefusedByTflite,
     /// The operator failed while running on the given inputs (e.g. an integer division by zero).
     Runtime,
+    /// The operator is valid, but preparing it needs more memory than the interpreter's budget
+    /// ([`crate::InterpreterOptions::max_memory_bytes`]) allows.
+    OverLimit,
 }
 
 impl OpErrorKind {
-    /// A short lower-case name: `invalid model`, `unsupported`, `refused by TFLite`, `runtime`.
+    /// A short lower-case name: `invalid model`, `unsupported`, `refused by TFLite`, `runtime`,
+    /// `over limit`.
     pub fn as_str(self) -> &'static str {
         match self {
             OpErrorKind::InvalidModel => "invalid model",
             OpErrorKind::Unsupported => "unsupported",
             OpErrorKind::RefusedByTflite => "refused by TFLite",
             OpErrorKind::Runtime => "runtime",
+            OpErrorKind::OverLimit => "over limit",
         }
     }
 }

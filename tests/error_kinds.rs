@@ -156,3 +156,11 @@ fn the_cli_error_line_and_inspect_report_the_kind() {
     let json = String::from_utf8_lossy(&out.stdout);
     assert!(json.contains(r#""prepare_error": null"#), "{json}");
 }
+
+#[test]
+fn a_kernel_that_needs_more_memory_than_the_budget_is_over_limit() {
+    // Fuzz finding F8: three BATCH_MATMULs with adj_x on one [1, 32768, 32768] input.
+    let e = prepare_error(read("fuzz/regressions/model/f8_bmm_adjx_3x4GiB.tflite"));
+    assert_eq!(e.op_kind(), Some(OpErrorKind::OverLimit), "{e}");
+    assert!(e.to_string().contains("over the limit of 4294967296"), "{e}");
+}

@@ -362,12 +362,12 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// ([`crate::InterpreterOptions::max_memory_bytes`]). Call it *before* allocating; an error
     /// when the budget would be exceeded. [`Self::alloc`] charges and allocates in one call.
     pub fn charge(&self, bytes: usize, what: &str) -> Result<()> {
-        self.budget.charge(bytes as u64, what).map_err(|e| self.err(e.to_string()))
+        self.budget.charge(bytes as u64, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))
     }
     /// A zero-filled buffer of `n` elements for this kernel, charged to the memory budget and
     /// allocated fallibly: an error, never an abort, when it does not fit.
     pub fn alloc<T: Clone + Default>(&self, n: usize, what: &str) -> Result<Vec<T>> {
-        alloc_charged(self.budget, n, what).map_err(|e| self.err(e.to_string()))
+        alloc_charged(self.budget, n, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))
     }
     /// The operator.
     pub fn op(&self) -> &'m Operator {
