@@ -83,11 +83,17 @@ pub struct InterpreterOptions {
     /// constants and copies of misaligned constants. Each is charged before it is allocated, so a
     /// model that needs more is an [`Error::Limit`], not an allocation.
     pub max_memory_bytes: usize,
+    /// Which TFLite runtime's arithmetic to reproduce (default: the reference kernels).
+    pub profile: crate::Profile,
 }
 
 impl Default for InterpreterOptions {
     fn default() -> Self {
-        InterpreterOptions { preserve_all_tensors: false, max_memory_bytes: 4 << 30 }
+        InterpreterOptions {
+            preserve_all_tensors: false,
+            max_memory_bytes: 4 << 30,
+            profile: crate::Profile::default(),
+        }
     }
 }
 
@@ -215,6 +221,7 @@ impl<'m> Interpreter<'m> {
                 tensors: &mut tensors,
                 folded_outputs: Vec::new(),
                 budget: &budget,
+                profile: options.profile,
             };
             let mut kernel = prepare(&mut ctx)?;
             let folded = std::mem::take(&mut ctx.folded_outputs);

@@ -44,6 +44,7 @@ pub mod model;
 #[cfg(feature = "cli")]
 pub mod npy;
 pub mod ops;
+pub mod profile;
 #[cfg(feature = "cli")]
 pub mod runner;
 pub mod schema;
@@ -53,4 +54,5 @@ pub use error::{Error, OpErrorKind, Result};
 pub use interpreter::{Interpreter, InterpreterOptions};
 pub use model::{Limits, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor};
 pub use ops::OpRegistry;
+pub use profile::Profile;
 pub use schema::tflite;

@@ -325,6 +325,7 @@ pub struct PrepareContext<'p, 'm> {
     pub(crate) tensors: &'p mut [PrepTensor<'m>],
     pub(crate) folded_outputs: Vec<Option<Vec<u8>>>,
     pub(crate) budget: &'p Budget,
+    pub(crate) profile: crate::Profile,
 }
 
 impl<'p, 'm> PrepareContext<'p, 'm> {
@@ -368,6 +369,11 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// allocated fallibly: an error, never an abort, when it does not fit.
     pub fn alloc<T: Clone + Default>(&self, n: usize, what: &str) -> Result<Vec<T>> {
         alloc_charged(self.budget, n, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))
+    }
+    /// The arithmetic profile the interpreter reproduces
+    /// ([`crate::InterpreterOptions::profile`]): kernels pick their requantization rule by it.
+    pub fn profile(&self) -> crate::Profile {
+        self.profile
     }
     /// The operator.
     pub fn op(&self) -> &'m Operator {
