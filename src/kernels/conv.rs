@@ -128,7 +128,7 @@ pub struct ConvParams<'a> {
     pub channels_per_group: usize,
     /// −zp_in; `x + input_offset` must fit in int16 (−255..=255 for 8-bit zero points).
     pub input_offset: i32,
-    /// Requantization, output zero point and activation range; one `Requant` per output channel.
+    /// Requantization, output zero point and activation range; one per output channel.
     pub out: OutputStage<'a>,
 }
 

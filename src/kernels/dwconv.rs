@@ -17,7 +17,7 @@ pub struct DepthwiseParams<'a> {
     /// −zp_in; `x + input_offset` must lie in −255..=255. For int8 the weights must be the raw
     /// int8 values (−128..=127), so that each product fits in int16.
     pub input_offset: i32,
-    /// Requantization, output zero point and activation range; one `Requant` per output channel.
+    /// Requantization, output zero point and activation range; one per output channel.
     pub out: OutputStage<'a>,
 }
 

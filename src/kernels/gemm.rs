@@ -15,7 +15,7 @@ pub struct FcParams<'a> {
     pub input_offset: i32,
     /// −zp_w (per-tensor uint8 or int8 weights), 0 for per-channel int8 weights.
     pub filter_offset: i32,
-    /// Requantization, output zero point and activation range; one `Requant` per unit.
+    /// Requantization, output zero point and activation range; one per unit.
     pub out: OutputStage<'a>,
 }
 

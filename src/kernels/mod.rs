@@ -6,6 +6,11 @@
 //!   `crate::ops`. Operators (`src/ops/`) keep TFLite's semantics: they validate the model,
 //!   compute the parameters (multipliers as [`Requant`], offsets, activation ranges) at prepare,
 //!   pick an implementation from [`best()`] and call it at eval.
+//! - **Requantization is data.** Kernels receive one [`ChannelRequant`] per operator (one
+//!   [`Requant`] per output channel, all of one variant, stored as arrays) and specialise their
+//!   loops for the variant, so the same kernel serves TFLite's double-rounding multipliers,
+//!   the single-rounding ones, FULLY_CONNECTED's double-precision scales and XNNPACK's float
+//!   rounding.
 //! - **No allocation.** Scratch space (an im2col patch, accumulators) is passed in by the caller,
 //!   which allocates it once at prepare.
 //! - **Inputs are validated by the caller** (shapes, zero points, lengths). Each kernel still
@@ -34,7 +39,7 @@ pub mod requant;
 mod x86_64;
 
 pub use dispatch::{Impl, Isa, Kernels, best};
-pub use requant::Requant;
+pub use requant::{ChannelRequant, Requant, Rescale};
 
 /// The 8-bit activation types of the int8 and legacy uint8 kernels, with the table slots that
 /// serve each.
@@ -100,8 +105,8 @@ impl Q8 for u8 {
 /// wrapping as TFLite's int32 arithmetic does.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputStage<'a> {
-    /// One [`Requant`] per output channel (a per-tensor scale broadcast by the caller).
-    pub requant: &'a [Requant],
+    /// One requantization per output channel (a per-tensor scale broadcast by the caller).
+    pub requant: &'a ChannelRequant,
     /// The output zero point.
     pub output_offset: i32,
     /// The fused activation's range in the output's quantized domain.
@@ -110,12 +115,41 @@ pub struct OutputStage<'a> {
     pub act_max: i32,
 }
 
-impl OutputStage<'_> {
-    /// The output value of channel `c` (`c < requant.len()`, which kernels check on entry).
+impl<'a> OutputStage<'a> {
+    /// The output value of channel `c` through the generic [`Requant`] (0 for a channel the
+    /// requantization does not describe). Kernels use [`OutputStage::with`] in their loops.
+    pub fn apply(&self, acc: i32, c: usize) -> i32 {
+        let v = self.requant.get(c).map_or(0, |r| r.apply(acc));
+        self.clamp(v)
+    }
+
+    /// The stage with its requantization borrowed as the [`Rescale`] `r` (from the
+    /// crate's `with_rescale!`, which monomorphizes a kernel's loop per variant).
+    #[inline(always)]
+    pub fn with<R: Rescale>(&self, r: R) -> Stage<R> {
+        Stage { r, output_offset: self.output_offset, act_min: self.act_min, act_max: self.act_max }
+    }
+
+    #[inline(always)]
+    fn clamp(&self, v: i32) -> i32 {
+        v.wrapping_add(self.output_offset).max(self.act_min).min(self.act_max)
+    }
+}
+
+/// An [`OutputStage`] specialised for one requantization variant.
+#[derive(Clone, Copy)]
+pub struct Stage<R> {
+    r: R,
+    output_offset: i32,
+    act_min: i32,
+    act_max: i32,
+}
+
+impl<R: Rescale> Stage<R> {
+    /// The output value of channel `c` (below the channel count, which kernels check on entry).
     #[inline(always)]
     pub fn apply(&self, acc: i32, c: usize) -> i32 {
-        let v = self.requant[c].apply(acc).wrapping_add(self.output_offset);
-        v.max(self.act_min).min(self.act_max)
+        self.r.rescale(acc, c).wrapping_add(self.output_offset).max(self.act_min).min(self.act_max)
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`Requant`]: how an integer accumulator becomes an output value, one per output channel.
 //!
-//! Kernels store one `Requant` per output channel (a per-tensor scale is broadcast at prepare)
-//! instead of raw multipliers, so which arithmetic an operator follows is data, not code: the
+//! Kernels store one `Requant` per output channel (a per-tensor scale is broadcast at prepare;
+//! [`ChannelRequant`] holds them as arrays of one variant) instead of raw multipliers, so which arithmetic an operator follows is data, not code: the
 //! seam for the TFLite-reference / TFLite-Micro / XNNPACK profiles of the architecture review
 //! (P2). The rounding itself still happens only in `crate::arith`; the variants wrap it.
 //!
@@ -56,6 +56,135 @@ impl Default for Requant {
         Requant::Mbqm { multiplier: 0, shift: 0 }
     }
 }
+
+/// One operator's requantization: one value per output channel (a per-tensor scale broadcast),
+/// all of one [`Requant`] variant (a profile requantizes a whole operator one way), stored as
+/// arrays so that kernels can specialise their loops for the variant and an output stage over
+/// consecutive channels vectorizes (see `with_rescale!`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChannelRequant {
+    /// [`Requant::Double`] per channel.
+    Double { scale: Vec<f64> },
+    /// [`Requant::Mbqm`] per channel.
+    Mbqm { multiplier: Vec<i32>, shift: Vec<i32> },
+    /// [`Requant::MbqmSingle`] per channel.
+    MbqmSingle { multiplier: Vec<i32>, shift: Vec<i32> },
+    /// [`Requant::FloatRne`] per channel.
+    FloatRne { scale: Vec<f32> },
+}
+
+impl Default for ChannelRequant {
+    /// No channels.
+    fn default() -> Self {
+        ChannelRequant::Mbqm { multiplier: Vec::new(), shift: Vec::new() }
+    }
+}
+
+impl ChannelRequant {
+    /// Channels described (the shorter array for the multiplier variants).
+    pub fn len(&self) -> usize {
+        match self {
+            ChannelRequant::Double { scale } => scale.len(),
+            ChannelRequant::Mbqm { multiplier, shift } | ChannelRequant::MbqmSingle { multiplier, shift } => {
+                multiplier.len().min(shift.len())
+            }
+            ChannelRequant::FloatRne { scale } => scale.len(),
+        }
+    }
+
+    /// Whether there are no channels.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Channel `c`'s requantization.
+    pub fn get(&self, c: usize) -> Option<Requant> {
+        Some(match self {
+            ChannelRequant::Double { scale } => Requant::Double { scale: *scale.get(c)? },
+            ChannelRequant::Mbqm { multiplier, shift } => {
+                Requant::Mbqm { multiplier: *multiplier.get(c)?, shift: *shift.get(c)? }
+            }
+            ChannelRequant::MbqmSingle { multiplier, shift } => {
+                Requant::MbqmSingle { multiplier: *multiplier.get(c)?, shift: *shift.get(c)? }
+            }
+            ChannelRequant::FloatRne { scale } => Requant::FloatRne { scale: *scale.get(c)? },
+        })
+    }
+}
+
+/// A [`ChannelRequant`] borrowed as one variant, known at compile time: what a kernel's loop is
+/// specialised on (`with_rescale!`). `rescale(acc, c)` equals
+/// `get(c).apply(acc)`; `c` must be below the channel count (kernels check it on entry).
+pub trait Rescale: Copy {
+    /// Channel `c`'s [`Requant::apply`].
+    fn rescale(&self, acc: i32, c: usize) -> i32;
+}
+
+/// [`ChannelRequant::Double`] borrowed.
+#[derive(Clone, Copy)]
+pub struct DoubleRescale<'a>(pub &'a [f64]);
+/// [`ChannelRequant::Mbqm`] borrowed: multipliers, shifts.
+#[derive(Clone, Copy)]
+pub struct MbqmRescale<'a>(pub &'a [i32], pub &'a [i32]);
+/// [`ChannelRequant::MbqmSingle`] borrowed: multipliers, shifts.
+#[derive(Clone, Copy)]
+pub struct MbqmSingleRescale<'a>(pub &'a [i32], pub &'a [i32]);
+/// [`ChannelRequant::FloatRne`] borrowed.
+#[derive(Clone, Copy)]
+pub struct FloatRneRescale<'a>(pub &'a [f32]);
+
+impl Rescale for DoubleRescale<'_> {
+    #[inline(always)]
+    fn rescale(&self, acc: i32, c: usize) -> i32 {
+        arith::requantize_f64(acc as i64, self.0[c], 0)
+    }
+}
+impl Rescale for MbqmRescale<'_> {
+    #[inline(always)]
+    fn rescale(&self, acc: i32, c: usize) -> i32 {
+        arith::mbqm(acc, self.0[c], self.1[c])
+    }
+}
+impl Rescale for MbqmSingleRescale<'_> {
+    #[inline(always)]
+    fn rescale(&self, acc: i32, c: usize) -> i32 {
+        mbqm_single(acc, self.0[c], self.1[c])
+    }
+}
+impl Rescale for FloatRneRescale<'_> {
+    #[inline(always)]
+    fn rescale(&self, acc: i32, c: usize) -> i32 {
+        float_rne(acc as f32, self.0[c])
+    }
+}
+
+/// Runs `$body` with `$r` bound to the [`Rescale`] of the [`ChannelRequant`] `$cr` (one
+/// monomorphized copy of the body per variant): `with_rescale!(stage.requant, r => imp(r, …))`.
+macro_rules! with_rescale {
+    ($cr:expr, $r:ident => $body:expr) => {{
+        use $crate::kernels::requant as rq;
+        match $cr {
+            rq::ChannelRequant::Double { scale } => {
+                let $r = rq::DoubleRescale(scale);
+                $body
+            }
+            rq::ChannelRequant::Mbqm { multiplier, shift } => {
+                let $r = rq::MbqmRescale(multiplier, shift);
+                $body
+            }
+            rq::ChannelRequant::MbqmSingle { multiplier, shift } => {
+                let $r = rq::MbqmSingleRescale(multiplier, shift);
+                $body
+            }
+            rq::ChannelRequant::FloatRne { scale } => {
+                let $r = rq::FloatRneRescale(scale);
+                $body
+            }
+        }
+    }};
+}
+
+pub(crate) use with_rescale;
 
 /// The bound of [`Requant::FloatRne`]'s result.
 const FLOAT_RNE_LIMIT: f32 = (1u32 << 30) as f32;
@@ -156,6 +285,22 @@ mod tests {
         assert_eq!(Requant::MbqmSingle { multiplier: HALF, shift: -99 }.apply(1 << 30), 0);
         // int64 accumulators take TFLite's shared int64 overload.
         assert_eq!(quarter.apply_i64(5), arith::mbqm_i64(5, HALF, -1));
+    }
+
+    #[test]
+    fn channel_requant_matches_requant() {
+        let cr = ChannelRequant::MbqmSingle { multiplier: vec![HALF, HALF], shift: vec![0, -1] };
+        assert_eq!(cr.len(), 2);
+        assert_eq!(cr.get(1), Some(Requant::MbqmSingle { multiplier: HALF, shift: -1 }));
+        assert_eq!(cr.get(2), None);
+        let via_macro = |c: usize| with_rescale!(&cr, r => r.rescale(-6, c));
+        assert_eq!(via_macro(1), -1);
+        assert_eq!(via_macro(0), Requant::MbqmSingle { multiplier: HALF, shift: 0 }.apply(-6));
+        let d = ChannelRequant::Double { scale: vec![0.25] };
+        assert_eq!(with_rescale!(&d, r => r.rescale(22, 0)), 6);
+        let f = ChannelRequant::FloatRne { scale: vec![0.5] };
+        assert_eq!(with_rescale!(&f, r => r.rescale(5, 0)), 2);
+        assert!(ChannelRequant::default().is_empty());
     }
 
     #[test]

@@ -56,7 +56,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::kernels::conv::{ConvFn, ConvParams};
-use crate::kernels::{self, OutputStage, Requant};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
 /// A weights or bias operand: constant (borrowed from the file when possible) or read from an
@@ -409,8 +409,8 @@ impl ConvShape {
 struct QConv<'m, T: Q8 + kernels::Q8> {
     s: ConvShape,
     q: ConvQuant,
-    /// `Requant::Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
-    requant: Vec<Requant>,
+    /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
+    requant: ChannelRequant,
     /// Filter widened to i16, `[OC][KH·KW·FC]`.
     w: Vec<i16>,
     /// Set when the filter is not constant: re-widened at every invoke.
@@ -455,14 +455,14 @@ impl<T: Q8 + kernels::Q8> Kernel for QConv<'_, T> {
     }
 }
 
-/// The per-channel [`Requant::Mbqm`] stages of `q` (the double-rounding
+/// The per-channel `Requant::Mbqm` stages of `q` (the double-rounding
 /// `MultiplyByQuantizedMultiplier` every convolution of TFLite's reference uses).
-pub(crate) fn mbqm_requants(ctx: &PrepareContext<'_, '_>, q: &ConvQuant) -> Result<Vec<Requant>> {
-    let mut r = ctx.alloc::<Requant>(q.multiplier.len(), "requantization multipliers")?;
-    for (r, (&multiplier, &shift)) in r.iter_mut().zip(q.multiplier.iter().zip(&q.shift)) {
-        *r = Requant::Mbqm { multiplier, shift };
-    }
-    Ok(r)
+pub(crate) fn mbqm_requants(ctx: &PrepareContext<'_, '_>, q: &ConvQuant) -> Result<ChannelRequant> {
+    let mut multiplier = ctx.alloc::<i32>(q.multiplier.len(), "requantization multipliers")?;
+    let mut shift = ctx.alloc::<i32>(q.shift.len(), "requantization shifts")?;
+    multiplier.copy_from_slice(&q.multiplier);
+    shift.copy_from_slice(&q.shift);
+    Ok(ChannelRequant::Mbqm { multiplier, shift })
 }
 
 /// int16 activations (zero point 0), int8 weights, int32 or int64 bias `B`
@@ -859,9 +859,9 @@ mod tests {
         }
     }
 
-    /// `Requant::Mbqm` stages from `q` (what `mbqm_requants` builds at prepare).
-    fn requants(q: &ConvQuant) -> Vec<Requant> {
-        q.multiplier.iter().zip(&q.shift).map(|(&multiplier, &shift)| Requant::Mbqm { multiplier, shift }).collect()
+    /// The `Mbqm` stages of `q` (what `mbqm_requants` builds at prepare).
+    fn requants(q: &ConvQuant) -> ChannelRequant {
+        ChannelRequant::Mbqm { multiplier: q.multiplier.clone(), shift: q.shift.clone() }
     }
 
     fn run_i8(k: &mut QConv<'_, i8>, x: &[i8]) -> Vec<i8> {
@@ -886,7 +886,7 @@ mod tests {
             w: vec![1, 2, 3],
             w_input: None,
             filter_offset: 0,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: Some(Operand::Const(Cow::Owned(vec![2]))),
             patch: vec![0; 3],
@@ -907,7 +907,7 @@ mod tests {
             w: vec![1, 0, 0, 1, 1, 1, -1, 0, 2, 2],
             w_input: None,
             filter_offset: 0,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],
@@ -935,7 +935,7 @@ mod tests {
             w: vec![1, 1, 1, 2],
             w_input: None,
             filter_offset: 0,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],
@@ -1033,7 +1033,7 @@ mod tests {
             w: vec![-100, 100],
             w_input: None,
             filter_offset: -150,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],

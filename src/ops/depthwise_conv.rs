@@ -44,7 +44,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::dwconv::{DepthwiseFn, DepthwiseParams};
-use crate::kernels::{self, OutputStage, Requant};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
 /// int8 / uint8 (`T`) kernel, computed by the `kernels::dwconv` implementation chosen at
@@ -53,8 +53,8 @@ struct QDw<'m, T: Q8 + kernels::Q8> {
     g: Geometry,
     dm: usize,
     q: ConvQuant,
-    /// `Requant::Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
-    requant: Vec<Requant>,
+    /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
+    requant: ChannelRequant,
     /// Filter widened to i16 with the filter offset added (`w − zp_w` for uint8), `[KH][KW][OC]`.
     w: Vec<i16>,
     w_input: Option<usize>,
@@ -391,9 +391,9 @@ mod tests {
         }
     }
 
-    /// `Requant::Mbqm` stages from `q` (what `mbqm_requants` builds at prepare).
-    fn requants(q: &ConvQuant) -> Vec<Requant> {
-        q.multiplier.iter().zip(&q.shift).map(|(&multiplier, &shift)| Requant::Mbqm { multiplier, shift }).collect()
+    /// The `Mbqm` stages of `q` (what `mbqm_requants` builds at prepare).
+    fn requants(q: &ConvQuant) -> ChannelRequant {
+        ChannelRequant::Mbqm { multiplier: q.multiplier.clone(), shift: q.shift.clone() }
     }
 
     fn run(k: &mut QDw<'_, i8>, x: &[i8]) -> Vec<i8> {
@@ -417,7 +417,7 @@ mod tests {
             w: vec![1, -3, 2, 7],
             w_input: None,
             filter_offset: 0,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: Some(Operand::Const(Cow::Owned(vec![1, 0, 0, 0]))),
             acc: vec![0; 4],
@@ -443,7 +443,7 @@ mod tests {
             w: vec![1, 10, 100],
             w_input: None,
             filter_offset: 0,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: None,
             acc: vec![0; 1],
@@ -511,7 +511,7 @@ mod tests {
             w: vec![-255],
             w_input: None,
             filter_offset: -255,
-            requant: Vec::new(),
+            requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: None,
             acc: vec![0; 1],

@@ -18,7 +18,7 @@
 //! Output shape: `[input elements / input_size, units]`, or the input's shape with the last
 //! dimension replaced by `units` when `keep_num_dims`.
 //!
-//! The int8/uint8 loop is the `kernels::gemm` family (one `Requant::Double` per unit), called
+//! The int8/uint8 loop is the `kernels::gemm` family (a `Requant::Double` per unit), called
 //! through the table `kernels::best()` gives at prepare; this file keeps TFLite's semantics
 //! (validation, scales, offsets, activation range).
 
@@ -30,7 +30,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::gemm::{FcFn, FcParams};
-use crate::kernels::{self, OutputStage, Requant};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
 /// Weights or bias: constant (borrowed from the file when possible) or read from an input.
@@ -95,9 +95,9 @@ struct QFc<'m, T: Q8 + kernels::Q8> {
     input_offset: i32,
     filter_offset: i32,
     output_offset: i32,
-    /// `Requant::Double(double(s_in)·double(s_w[u]) / double(s_out))`, one per unit (a
-    /// per-tensor scale broadcast).
-    requant: Vec<Requant>,
+    /// `Double(double(s_in)·double(s_w[u]) / double(s_out))`, one per unit (a per-tensor scale
+    /// broadcast).
+    requant: ChannelRequant,
     act_min: i32,
     act_max: i32,
     /// The implementation (from `kernels::best()`).
@@ -378,11 +378,12 @@ fn prepare_q8<'m, T: Q8 + kernels::Q8>(
     let (scales, filter_offset) = fc_scales(ctx, g.units, s_in, s_out, has_bias)?;
     let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, zp_out, T::MIN, T::MAX)
         .map_err(|e| ctx.err(e.to_string()))?;
-    let mut requant = ctx.alloc::<Requant>(g.units, "requantization scales")?;
-    for (u, r) in requant.iter_mut().enumerate() {
+    let mut per_unit = ctx.alloc::<f64>(g.units, "requantization scales")?;
+    for (u, r) in per_unit.iter_mut().enumerate() {
         let scale = if scales.len() == 1 { scales.first() } else { scales.get(u) };
-        *r = Requant::Double { scale: scale.copied().unwrap_or(0.0) };
+        *r = scale.copied().unwrap_or(0.0);
     }
+    let requant = ChannelRequant::Double { scale: per_unit };
     Ok(Box::new(QFc::<T> {
         g,
         weights: Src::new(ctx, 1)?,
@@ -412,7 +413,7 @@ mod tests {
             input_offset: 1,
             filter_offset: 0,
             output_offset: 1,
-            requant: vec![Requant::Double { scale: 0.25 }],
+            requant: ChannelRequant::Double { scale: vec![0.25] },
             act_min: -128,
             act_max: 127,
             fc: kernels::reference::fully_connected,
@@ -444,7 +445,7 @@ mod tests {
             input_offset: -128,
             filter_offset: -128,
             output_offset: 5,
-            requant: vec![Requant::Double { scale: 0.01 }],
+            requant: ChannelRequant::Double { scale: vec![0.01] },
             act_min: 0,
             act_max: 255,
             fc: kernels::reference::fully_connected,
@@ -455,7 +456,7 @@ mod tests {
         };
         assert_eq!(run(&mut k), 245);
         // ×0.0125 = 300 → clamped to 255.
-        k.requant = vec![Requant::Double { scale: 0.0125 }];
+        k.requant = ChannelRequant::Double { scale: vec![0.0125] };
         assert_eq!(run(&mut k), 255);
     }
 
@@ -529,7 +530,7 @@ mod tests {
             input_offset: 0,
             filter_offset: 0,
             output_offset: 0,
-            requant: vec![Requant::Double { scale: 1.0 }],
+            requant: ChannelRequant::Double { scale: vec![1.0] },
             act_min: -128,
             act_max: 127,
             fc: kernels::reference::fully_connected,

@@ -2,18 +2,31 @@
 //! uint8 `reference_ops::Conv`), via one im2col patch per output pixel and group.
 
 use super::dot::{dot_i16, dot4_i16};
-use crate::kernels::Q8;
 use crate::kernels::conv::ConvParams;
+use crate::kernels::{Q8, Rescale, Stage};
 
 /// See [`conv`](crate::kernels::conv). Writes nothing when [`ConvParams::check`] fails.
 pub fn conv<T: Q8>(p: &ConvParams<'_>, x: &[T], w: &[i16], bias: Option<&[i32]>, patch: &mut [i16], out: &mut [T]) {
     if !p.check(x.len(), w.len(), bias, patch.len(), out.len()) || out.is_empty() {
         return;
     }
+    crate::kernels::requant::with_rescale!(p.out.requant, r => imp(p, p.out.with(r), x, w, bias, patch, out));
+}
+
+/// The loop, specialised for the requantization variant.
+#[inline(always)]
+fn imp<T: Q8, R: Rescale>(
+    p: &ConvParams<'_>,
+    q: Stage<R>,
+    x: &[T],
+    w: &[i16],
+    bias: Option<&[i32]>,
+    patch: &mut [i16],
+    out: &mut [T],
+) {
     let g = p.geometry;
     let (fc, groups, fpg) = (p.filter_channels, p.groups, p.channels_per_group);
     let k = fh_fw_fc(p);
-    let q = &p.out;
     // −255..=255 (checked), so x − zp_in fits in i16.
     let in_off = p.input_offset as i16;
     let patch = &mut patch[..k];

@@ -1,8 +1,8 @@
 //! Reference int8 / uint8 DEPTHWISE_CONV_2D (TFLite `reference_integer_ops::DepthwiseConvPerChannel`
 //! and the legacy uint8 `reference_ops::DepthwiseConv`).
 
-use crate::kernels::Q8;
 use crate::kernels::dwconv::DepthwiseParams;
+use crate::kernels::{Q8, Rescale, Stage};
 
 /// See [`dwconv`](crate::kernels::dwconv). Writes nothing when [`DepthwiseParams::check`] fails.
 pub fn depthwise<T: Q8>(
@@ -16,9 +16,22 @@ pub fn depthwise<T: Q8>(
     if !p.check(x.len(), w.len(), bias, acc.len(), out.len()) || out.is_empty() {
         return;
     }
+    crate::kernels::requant::with_rescale!(p.out.requant, r => imp(p, p.out.with(r), x, w, bias, acc, out));
+}
+
+/// The loop, specialised for the requantization variant.
+#[inline(always)]
+fn imp<T: Q8, R: Rescale>(
+    p: &DepthwiseParams<'_>,
+    q: Stage<R>,
+    x: &[T],
+    w: &[i16],
+    bias: Option<&[i32]>,
+    acc: &mut [i32],
+    out: &mut [T],
+) {
     let g = p.geometry;
     let (ic_n, oc_n, dm) = (g.in_c, g.out_c, p.depth_multiplier);
-    let q = &p.out;
     // −255..=255 (checked), so x − zp_in fits in i16.
     let off = p.input_offset as i16;
     let acc = &mut acc[..oc_n];
