@@ -23,7 +23,9 @@
 //! ```
 //!
 //! Modules: [`model`] loads and validates a file, [`interpreter`] prepares and runs it,
-//! [`ops`] holds the registry and one kernel per operator; the crate-private `arith` (with
+//! [`ops`] holds the registry and one kernel per operator (TFLite's semantics: validation and
+//! parameters), [`kernels`] the pure compute loops they call through a dispatch table (the
+//! portable reference, overridable per instruction set); the crate-private `arith` (with
 //! `fixedpoint` and `libm`, a bit-exact port of the C library functions TFLite calls) is the only
 //! place where rounding happens; `runner` and `npy` (feature `cli`) back the CLI's
 //! `run`/`compare`, [`inspect`] its `inspect`.
@@ -39,6 +41,7 @@ pub(crate) mod fixedpoint;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
+pub mod kernels;
 pub(crate) mod libm;
 pub mod model;
 #[cfg(feature = "cli")]

@@ -43,15 +43,20 @@
 //!
 //! Shared with DEPTHWISE_CONV_2D and TRANSPOSE_CONV: [`Operand`], [`ConvQuant`],
 //! [`conv_quant`].
+//!
+//! The int8/uint8 im2col loop is the `kernels::conv` family (one `Requant::Mbqm` per output
+//! channel), called through the table `kernels::best()` gives at prepare; the geometry type is
+//! the kernel layer's `ConvGeometry`, built here from the options.
 
 use std::borrow::Cow;
-use std::marker::PhantomData;
 
 use super::fully_connected::Q8;
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext, padding, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels::conv::{ConvFn, ConvParams};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
 /// A weights or bias operand: constant (borrowed from the file when possible) or read from an
@@ -304,25 +309,9 @@ pub(crate) fn positive(ctx: &PrepareContext<'_, '_>, v: i32, what: &str) -> Resu
     Ok(v as usize)
 }
 
-/// Spatial geometry of a convolution or depthwise convolution.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Geometry {
-    pub batches: usize,
-    pub in_h: usize,
-    pub in_w: usize,
-    pub in_c: usize,
-    pub out_h: usize,
-    pub out_w: usize,
-    pub out_c: usize,
-    pub fh: usize,
-    pub fw: usize,
-    pub stride_h: usize,
-    pub stride_w: usize,
-    pub dil_h: usize,
-    pub dil_w: usize,
-    pub pad_h: usize,
-    pub pad_w: usize,
-}
+/// Spatial geometry of a convolution or depthwise convolution: the kernel layer's
+/// [`ConvGeometry`](crate::kernels::conv::ConvGeometry), built here from the model's options.
+pub(crate) use crate::kernels::conv::ConvGeometry as Geometry;
 
 impl Geometry {
     /// Output geometry from the input `[N, H, W, C]`, filter size, output channels and options.
@@ -390,79 +379,9 @@ impl Geometry {
         Ok(g)
     }
 
-    /// Elements of the input.
-    pub(crate) fn input_len(&self) -> usize {
-        self.batches * self.in_h * self.in_w * self.in_c
-    }
-
-    /// Elements of the output.
-    pub(crate) fn output_len(&self) -> usize {
-        self.batches * self.out_h * self.out_w * self.out_c
-    }
-
     /// The output shape.
     pub(crate) fn output_shape(&self) -> Vec<usize> {
         vec![self.batches, self.out_h, self.out_w, self.out_c]
-    }
-
-    /// Input row of filter row `fy` for output row `oy`, if inside the input.
-    #[inline(always)]
-    pub(crate) fn in_y(&self, oy: usize, fy: usize) -> Option<usize> {
-        let y = (oy * self.stride_h + fy * self.dil_h).checked_sub(self.pad_h)?;
-        (y < self.in_h).then_some(y)
-    }
-
-    /// Input column of filter column `fx` for output column `ox`, if inside the input.
-    #[inline(always)]
-    pub(crate) fn in_x(&self, ox: usize, fx: usize) -> Option<usize> {
-        let x = (ox * self.stride_w + fx * self.dil_w).checked_sub(self.pad_w)?;
-        (x < self.in_w).then_some(x)
-    }
-
-    /// Calls `f(pix, tap)` for each filter tap `(fy, fx)`, in filter row then column order, that
-    /// falls inside the input under output pixel `(oy, ox)`: `pix = (iy·in_w + ix)·in_c` is the
-    /// tap's input pixel offset in one image, `tap = fy·fw + fx`.
-    #[inline(always)]
-    pub(crate) fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize)) {
-        for fy in 0..self.fh {
-            let Some(iy) = self.in_y(oy, fy) else { continue };
-            for fx in 0..self.fw {
-                let Some(ix) = self.in_x(ox, fx) else { continue };
-                f((iy * self.in_w + ix) * self.in_c, fy * self.fw + fx);
-            }
-        }
-    }
-
-    /// im2col: fills `patch` (`fh·fw·fc` values, filter row, filter column, channel) with the
-    /// input channels `c0..c0 + fc` of one image `xb` under output pixel `(oy, ox)`, each
-    /// converted by `f`; taps outside the input are `pad`.
-    #[inline(always)]
-    pub(crate) fn im2col<X: Copy, P: Copy>(
-        &self,
-        xb: &[X],
-        (oy, ox): (usize, usize),
-        (c0, fc): (usize, usize),
-        patch: &mut [P],
-        pad: P,
-        f: impl Fn(X) -> P,
-    ) {
-        let mut p = 0;
-        for fy in 0..self.fh {
-            let iy = self.in_y(oy, fy);
-            for fx in 0..self.fw {
-                let dst = &mut patch[p..p + fc];
-                p += fc;
-                match (iy, self.in_x(ox, fx)) {
-                    (Some(iy), Some(ix)) => {
-                        let s = (iy * self.in_w + ix) * self.in_c + c0;
-                        for (d, &v) in dst.iter_mut().zip(&xb[s..s + fc]) {
-                            *d = f(v);
-                        }
-                    }
-                    _ => dst.fill(pad),
-                }
-            }
-        }
     }
 }
 
@@ -484,115 +403,66 @@ impl ConvShape {
     }
 }
 
-/// The int8 / uint8 kernel (`T`). Weights widened to i16 with the filter offset added
-/// (`w − zp_w`, 0 for int8), layout OHWI (one contiguous row per output channel, in the order
-/// of the im2col patch).
-struct QConv<'m, T: Q8> {
+/// The int8 / uint8 kernel (`T`), computed by the `kernels::conv` implementation chosen at
+/// prepare. Weights widened to i16 with the filter offset added (`w − zp_w`, 0 for int8), layout
+/// OHWI (one contiguous row per output channel, in the order of the im2col patch).
+struct QConv<'m, T: Q8 + kernels::Q8> {
     s: ConvShape,
     q: ConvQuant,
+    /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
+    requant: ChannelRequant,
     /// Filter widened to i16, `[OC][KH·KW·FC]`.
     w: Vec<i16>,
     /// Set when the filter is not constant: re-widened at every invoke.
     w_input: Option<usize>,
     /// −zp_w (uint8), 0 (int8).
     filter_offset: i16,
-    _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
-    /// One im2col patch: `x − zp_in` for in-bounds taps, 0 for taps outside the input.
+    /// One im2col patch (scratch for the kernel).
     patch: Vec<i16>,
+    /// The implementation (from `kernels::best()`).
+    conv: ConvFn<T>,
 }
 
-/// Σ a·b over i16 values, in wrapping int32 arithmetic.
-#[inline(always)]
-fn dot_i16(a: &[i16], b: &[i16]) -> i32 {
-    let mut acc = 0i32;
-    for (&x, &y) in a.iter().zip(b) {
-        acc = acc.wrapping_add(x as i32 * y as i32);
-    }
-    acc
-}
-
-/// Σ a·b for four rows `a0..a3` against one `b`: the patch is loaded once for four channels.
-/// (Integer wrapping addition is associative: any summation order gives the same result.)
-#[inline(always)]
-fn dot4_i16(a: [&[i16]; 4], b: &[i16]) -> [i32; 4] {
-    let n = b.len();
-    let (a0, a1, a2, a3) = (&a[0][..n], &a[1][..n], &a[2][..n], &a[3][..n]);
-    let mut acc = [0i32; 4];
-    for i in 0..n {
-        let y = b[i] as i32;
-        acc[0] = acc[0].wrapping_add(a0[i] as i32 * y);
-        acc[1] = acc[1].wrapping_add(a1[i] as i32 * y);
-        acc[2] = acc[2].wrapping_add(a2[i] as i32 * y);
-        acc[3] = acc[3].wrapping_add(a3[i] as i32 * y);
-    }
-    acc
-}
-
-impl<T: Q8> Kernel for QConv<'_, T> {
+impl<T: Q8 + kernels::Q8> Kernel for QConv<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
-        let k = self.s.filter_len();
         if let Some(wk) = self.w_input {
             let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v.to_i32() as i16 + self.filter_offset;
+                *d = Q8::to_i32(v) as i16 + self.filter_offset;
             }
         }
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
-        if out.is_empty() {
-            // Nothing to write, however large the other dimensions are.
-            return Ok(());
-        }
-        let w = &self.w[..];
         let q = &self.q;
-        let in_off = q.input_offset as i16;
-        let patch = &mut self.patch[..k];
-        let image = g.in_h * g.in_w * g.in_c;
-        let mut opix_chunks = out.chunks_exact_mut(g.out_c.max(1));
-        for b in 0..g.batches {
-            let xb = &x[b * image..(b + 1) * image];
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
-                    for grp in 0..groups {
-                        g.im2col(xb, (oy, ox), (grp * fc, fc), patch, 0, |v: T| v.to_i32() as i16 + in_off);
-                        let patch = &patch[..];
-                        let oc0 = grp * fpg;
-                        let mut oc = oc0;
-                        while oc + 4 <= oc0 + fpg {
-                            let rows = [
-                                &w[oc * k..(oc + 1) * k],
-                                &w[(oc + 1) * k..(oc + 2) * k],
-                                &w[(oc + 2) * k..(oc + 3) * k],
-                                &w[(oc + 3) * k..(oc + 4) * k],
-                            ];
-                            let acc = dot4_i16(rows, patch);
-                            for (j, &a) in acc.iter().enumerate() {
-                                let a = match bias {
-                                    Some(bias) => a.wrapping_add(bias[oc + j]),
-                                    None => a,
-                                };
-                                opix[oc + j] = T::from_i32(q.requantize_i32(a, oc + j));
-                            }
-                            oc += 4;
-                        }
-                        while oc < oc0 + fpg {
-                            let mut acc = dot_i16(&w[oc * k..(oc + 1) * k], patch);
-                            if let Some(bias) = bias {
-                                acc = acc.wrapping_add(bias[oc]);
-                            }
-                            opix[oc] = T::from_i32(q.requantize_i32(acc, oc));
-                            oc += 1;
-                        }
-                    }
-                }
-            }
-        }
+        let p = ConvParams {
+            geometry: g,
+            filter_channels: fc,
+            groups,
+            channels_per_group: fpg,
+            input_offset: q.input_offset,
+            out: OutputStage {
+                requant: &self.requant,
+                output_offset: q.output_offset,
+                act_min: q.act_min,
+                act_max: q.act_max,
+            },
+        };
+        (self.conv)(&p, x, &self.w, bias, &mut self.patch, out);
         Ok(())
     }
+}
+
+/// The per-channel `Requant::Mbqm` stages of `q` (the double-rounding
+/// `MultiplyByQuantizedMultiplier` every convolution of TFLite's reference uses).
+pub(crate) fn mbqm_requants(ctx: &PrepareContext<'_, '_>, q: &ConvQuant) -> Result<ChannelRequant> {
+    let mut multiplier = ctx.alloc::<i32>(q.multiplier.len(), "requantization multipliers")?;
+    let mut shift = ctx.alloc::<i32>(q.shift.len(), "requantization shifts")?;
+    multiplier.copy_from_slice(&q.multiplier);
+    shift.copy_from_slice(&q.shift);
+    Ok(ChannelRequant::Mbqm { multiplier, shift })
 }
 
 /// int16 activations (zero point 0), int8 weights, int32 or int64 bias `B`
@@ -881,13 +751,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
             Ok(Box::new(QConv::<i8> {
                 s,
+                requant: mbqm_requants(ctx, &q)?,
                 q,
                 w,
                 w_input,
                 filter_offset: 0,
-                _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
                 patch: buffer(ctx, s.filter_len(), "im2col patch")?,
+                conv: kernels::Q8::conv(kernels::best()),
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -899,13 +770,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let (w, w_input) = widen_filter::<u8>(ctx, w_len, filter_offset)?;
             Ok(Box::new(QConv::<u8> {
                 s,
+                requant: mbqm_requants(ctx, &q)?,
                 q,
                 w,
                 w_input,
                 filter_offset,
-                _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
                 patch: buffer(ctx, s.filter_len(), "im2col patch")?,
+                conv: kernels::Q8::conv(kernels::best()),
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -987,7 +859,13 @@ mod tests {
         }
     }
 
+    /// The `Mbqm` stages of `q` (what `mbqm_requants` builds at prepare).
+    fn requants(q: &ConvQuant) -> ChannelRequant {
+        ChannelRequant::Mbqm { multiplier: q.multiplier.clone(), shift: q.shift.clone() }
+    }
+
     fn run_i8(k: &mut QConv<'_, i8>, x: &[i8]) -> Vec<i8> {
+        k.requant = requants(&k.q);
         let n = k.s.g.output_len();
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
@@ -1008,7 +886,8 @@ mod tests {
             w: vec![1, 2, 3],
             w_input: None,
             filter_offset: 0,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            conv: kernels::reference::conv,
             bias: Some(Operand::Const(Cow::Owned(vec![2]))),
             patch: vec![0; 3],
         };
@@ -1028,7 +907,8 @@ mod tests {
             w: vec![1, 0, 0, 1, 1, 1, -1, 0, 2, 2],
             w_input: None,
             filter_offset: 0,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],
         };
@@ -1055,7 +935,8 @@ mod tests {
             w: vec![1, 1, 1, 2],
             w_input: None,
             filter_offset: 0,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],
         };
@@ -1152,10 +1033,12 @@ mod tests {
             w: vec![-100, 100],
             w_input: None,
             filter_offset: -150,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            conv: kernels::reference::conv,
             bias: None,
             patch: vec![0; 2],
         };
+        k.requant = requants(&k.q);
         let out = crate::ops::run_kernel(&mut k, &[&[0u8, 255][..]], &[1]).unwrap();
         assert_eq!(out[0], vec![120]);
     }

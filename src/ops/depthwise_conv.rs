@@ -30,99 +30,68 @@
 //! Differences from TFLite: fused activations other than NONE/RELU/RELU_N1_TO_1/RELU6 are
 //! rejected (TFLite ignores them); a bias input marked as omitted (index −1) is accepted as no
 //! bias (TFLite's prepare fails on it, though it accepts a model with two inputs).
-
-use std::marker::PhantomData;
+//!
+//! The int8/uint8 loop is the `kernels::dwconv` family (one `Requant::Mbqm` per output channel),
+//! called through the table `kernels::best()` gives at prepare.
 
 use super::conv::{
     ConvQuant, Geometry, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
-    check_len_mut, const_values, conv_quant, conv_quant_range, dims4, legacy_u8_quant, product,
+    check_len_mut, const_values, conv_quant, conv_quant_range, dims4, legacy_u8_quant, mbqm_requants, product,
 };
 use super::fully_connected::Q8;
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::kernels::dwconv::{DepthwiseFn, DepthwiseParams};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
-/// int8 / uint8 (`T`) kernel.
-struct QDw<'m, T: Q8> {
+/// int8 / uint8 (`T`) kernel, computed by the `kernels::dwconv` implementation chosen at
+/// prepare.
+struct QDw<'m, T: Q8 + kernels::Q8> {
     g: Geometry,
     dm: usize,
     q: ConvQuant,
+    /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
+    requant: ChannelRequant,
     /// Filter widened to i16 with the filter offset added (`w − zp_w` for uint8), `[KH][KW][OC]`.
     w: Vec<i16>,
     w_input: Option<usize>,
     /// −zp_w (uint8), 0 (int8).
     filter_offset: i16,
-    _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
+    /// Accumulators (scratch for the kernel), one per output channel.
     acc: Vec<i32>,
+    /// The implementation (from `kernels::best()`).
+    dw: DepthwiseFn<T>,
 }
 
-impl<T: Q8> Kernel for QDw<'_, T> {
+impl<T: Q8 + kernels::Q8> Kernel for QDw<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let g = self.g;
-        let (ic_n, oc_n, dm) = (g.in_c, g.out_c, self.dm);
         if let Some(wk) = self.w_input {
             let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v.to_i32() as i16 + self.filter_offset;
+                *d = Q8::to_i32(v) as i16 + self.filter_offset;
             }
         }
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
-        let bias = bias_values(&self.bias, inputs, oc_n)?;
+        let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
-        if out.is_empty() {
-            // Nothing to write, however large the other dimensions are.
-            return Ok(());
-        }
-        let w = &self.w[..];
         let q = &self.q;
-        // zp_in is in the activation range (checked in prepare), so x − zp_in fits in i16.
-        let off = q.input_offset as i16;
-        let acc = &mut self.acc[..oc_n];
-        let image = g.in_h * g.in_w * ic_n;
-        let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
-        for b in 0..g.batches {
-            let xb = &x[b * image..(b + 1) * image];
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    let Some(opix) = opix_chunks.next() else { return Ok(()) };
-                    // Start from the bias: wrapping int32 addition is associative, so this equals
-                    // TFLite's Σ-then-bias.
-                    match bias {
-                        Some(bias) => acc.copy_from_slice(bias),
-                        None => acc.fill(0),
-                    }
-                    g.for_each_tap(oy, ox, |pix, tap| {
-                        let s = pix;
-                        let xs = &xb[s..s + ic_n];
-                        let ws = &w[tap * oc_n..(tap + 1) * oc_n];
-                        // int8: |w·(x − zp_in)| ≤ 128·255 fits in i16, so multiply in 16 bits;
-                        // uint8: |w − zp_w|, |x − zp_in| ≤ 255, the product needs i32.
-                        let signed = T::MIN < 0;
-                        if dm == 1 {
-                            for ((a, &wv), &xv) in acc.iter_mut().zip(ws).zip(xs) {
-                                let xo = xv.to_i32() as i16 + off;
-                                let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
-                                *a = a.wrapping_add(p);
-                            }
-                        } else {
-                            for ((ac, wc), &xv) in acc.chunks_exact_mut(dm).zip(ws.chunks_exact(dm)).zip(xs) {
-                                let xo = xv.to_i32() as i16 + off;
-                                for (a, &wv) in ac.iter_mut().zip(wc) {
-                                    let p = if signed { wv.wrapping_mul(xo) as i32 } else { wv as i32 * xo as i32 };
-                                    *a = a.wrapping_add(p);
-                                }
-                            }
-                        }
-                    });
-                    for (oc, (o, &a)) in opix.iter_mut().zip(acc.iter()).enumerate() {
-                        *o = T::from_i32(q.requantize_i32(a, oc));
-                    }
-                }
-            }
-        }
+        let p = DepthwiseParams {
+            geometry: g,
+            depth_multiplier: self.dm,
+            input_offset: q.input_offset,
+            out: OutputStage {
+                requant: &self.requant,
+                output_offset: q.output_offset,
+                act_min: q.act_min,
+                act_max: q.act_max,
+            },
+        };
+        (self.dw)(&p, x, &self.w, bias, &mut self.acc, out);
         Ok(())
     }
 }
@@ -295,13 +264,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             Ok(Box::new(QDw::<i8> {
                 g,
                 dm,
+                requant: mbqm_requants(ctx, &q)?,
                 q,
                 w,
                 w_input,
                 filter_offset: 0,
-                _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
                 acc: buffer(ctx, oc, "accumulators")?,
+                dw: kernels::Q8::depthwise(kernels::best()),
             }))
         }
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
@@ -311,13 +281,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             Ok(Box::new(QDw::<u8> {
                 g,
                 dm,
+                requant: mbqm_requants(ctx, &q)?,
                 q,
                 w,
                 w_input,
                 filter_offset,
-                _t: PhantomData,
                 bias: bias_operand(ctx, 2, oc)?,
                 acc: buffer(ctx, oc, "accumulators")?,
+                dw: kernels::Q8::depthwise(kernels::best()),
             }))
         }
         (DType::Int16, DType::Int8, DType::Int16) => {
@@ -420,7 +391,13 @@ mod tests {
         }
     }
 
+    /// The `Mbqm` stages of `q` (what `mbqm_requants` builds at prepare).
+    fn requants(q: &ConvQuant) -> ChannelRequant {
+        ChannelRequant::Mbqm { multiplier: q.multiplier.clone(), shift: q.shift.clone() }
+    }
+
     fn run(k: &mut QDw<'_, i8>, x: &[i8]) -> Vec<i8> {
+        k.requant = requants(&k.q);
         let n = k.g.output_len();
         let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(x)], &[n]).unwrap();
         bytemuck::cast_slice(&out[0]).to_vec()
@@ -440,7 +417,8 @@ mod tests {
             w: vec![1, -3, 2, 7],
             w_input: None,
             filter_offset: 0,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            dw: kernels::reference::depthwise,
             bias: Some(Operand::Const(Cow::Owned(vec![1, 0, 0, 0]))),
             acc: vec![0; 4],
         };
@@ -465,7 +443,8 @@ mod tests {
             w: vec![1, 10, 100],
             w_input: None,
             filter_offset: 0,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            dw: kernels::reference::depthwise,
             bias: None,
             acc: vec![0; 1],
         };
@@ -532,10 +511,12 @@ mod tests {
             w: vec![-255],
             w_input: None,
             filter_offset: -255,
-            _t: PhantomData,
+            requant: ChannelRequant::default(),
+            dw: kernels::reference::depthwise,
             bias: None,
             acc: vec![0; 1],
         };
+        k.requant = requants(&k.q);
         let out = crate::ops::run_kernel(&mut k, &[&[255u8][..]], &[1]).unwrap();
         assert_eq!(out[0], vec![1]);
     }

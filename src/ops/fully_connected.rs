@@ -17,6 +17,10 @@
 //! float32: Σ in order d = 0.., then + bias, then the activation clamp.
 //! Output shape: `[input elements / input_size, units]`, or the input's shape with the last
 //! dimension replaced by `units` when `keep_num_dims`.
+//!
+//! The int8/uint8 loop is the `kernels::gemm` family (a `Requant::Double` per unit), called
+//! through the table `kernels::best()` gives at prepare; this file keeps TFLite's semantics
+//! (validation, scales, offsets, activation range).
 
 use std::borrow::Cow;
 
@@ -25,6 +29,8 @@ use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::kernels::gemm::{FcFn, FcParams};
+use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
 
 /// Weights or bias: constant (borrowed from the file when possible) or read from an input.
@@ -80,42 +86,43 @@ impl Geometry {
 /// The 8-bit activation types of the int8/legacy uint8 kernels (the shared quantized-integer trait).
 pub(crate) use super::QInt as Q8;
 
-/// int8 or uint8 FULLY_CONNECTED (same formula; uint8 is per-tensor only).
-struct QFc<'m, T: Q8> {
+/// int8 or uint8 FULLY_CONNECTED (same formula; uint8 is per-tensor only), computed by the
+/// `kernels::gemm` implementation chosen at prepare.
+struct QFc<'m, T: Q8 + kernels::Q8> {
     g: Geometry,
     weights: Src<'m, T>,
     bias: Option<Src<'m, i32>>,
     input_offset: i32,
     filter_offset: i32,
     output_offset: i32,
-    /// double(s_in)·double(s_w[u]) / double(s_out), per unit (one value when per-tensor).
-    scales: Vec<f64>,
+    /// `Double(double(s_in)·double(s_w[u]) / double(s_out))`, one per unit (a per-tensor scale
+    /// broadcast).
+    requant: ChannelRequant,
     act_min: i32,
     act_max: i32,
+    /// The implementation (from `kernels::best()`).
+    fc: FcFn<T>,
 }
 
-impl<T: Q8> Kernel for QFc<'_, T> {
+impl<T: Q8 + kernels::Q8> Kernel for QFc<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let Geometry { batches, depth, units } = self.g;
         let (x, w, bias) = self.g.operands(inputs.get::<T>(0)?, &self.weights, &self.bias, inputs)?;
         let out = check_len_mut(outputs.get::<T>(0)?, batches * units, "output")?;
-        for b in 0..batches {
-            let xb = &x[b * depth..(b + 1) * depth];
-            for u in 0..units {
-                let wu = &w[u * depth..(u + 1) * depth];
-                let mut acc: i32 = 0;
-                for (&xv, &wv) in xb.iter().zip(wu) {
-                    acc = acc
-                        .wrapping_add((wv.to_i32() + self.filter_offset).wrapping_mul(xv.to_i32() + self.input_offset));
-                }
-                if let Some(bias) = bias {
-                    acc = acc.wrapping_add(bias[u]);
-                }
-                let scale = if self.scales.len() == 1 { self.scales[0] } else { self.scales[u] };
-                let v = arith::requantize_f64(acc as i64, scale, self.output_offset);
-                out[b * units + u] = T::from_i32(v.clamp(self.act_min, self.act_max));
-            }
-        }
+        let p = FcParams {
+            batches,
+            depth,
+            units,
+            input_offset: self.input_offset,
+            filter_offset: self.filter_offset,
+            out: OutputStage {
+                requant: &self.requant,
+                output_offset: self.output_offset,
+                act_min: self.act_min,
+                act_max: self.act_max,
+            },
+        };
+        (self.fc)(&p, x, w, bias, out);
         Ok(())
     }
 }
@@ -348,7 +355,7 @@ fn fc_scales(
 }
 
 /// int8 (per-tensor or per-channel weights) or uint8 (per-tensor, asymmetric weights).
-fn prepare_q8<'m, T: Q8>(
+fn prepare_q8<'m, T: Q8 + kernels::Q8>(
     ctx: &mut PrepareContext<'_, 'm>,
     g: Geometry,
     act: tflite::ActivationFunctionType,
@@ -371,6 +378,12 @@ fn prepare_q8<'m, T: Q8>(
     let (scales, filter_offset) = fc_scales(ctx, g.units, s_in, s_out, has_bias)?;
     let (act_min, act_max) = arith::activation_range_quantized_checked(act, s_out, zp_out, T::MIN, T::MAX)
         .map_err(|e| ctx.err(e.to_string()))?;
+    let mut per_unit = ctx.alloc::<f64>(g.units, "requantization scales")?;
+    for (u, r) in per_unit.iter_mut().enumerate() {
+        let scale = if scales.len() == 1 { scales.first() } else { scales.get(u) };
+        *r = scale.copied().unwrap_or(0.0);
+    }
+    let requant = ChannelRequant::Double { scale: per_unit };
     Ok(Box::new(QFc::<T> {
         g,
         weights: Src::new(ctx, 1)?,
@@ -378,9 +391,10 @@ fn prepare_q8<'m, T: Q8>(
         input_offset: -zp_in,
         filter_offset,
         output_offset: zp_out,
-        scales,
+        requant,
         act_min,
         act_max,
+        fc: T::fully_connected(kernels::best()),
     }))
 }
 
@@ -399,9 +413,10 @@ mod tests {
             input_offset: 1,
             filter_offset: 0,
             output_offset: 1,
-            scales: vec![0.25],
+            requant: ChannelRequant::Double { scale: vec![0.25] },
             act_min: -128,
             act_max: 127,
+            fc: kernels::reference::fully_connected,
         };
         let out = run_int8(&mut k, &[3, -1]);
         assert_eq!(out, vec![7]);
@@ -430,9 +445,10 @@ mod tests {
             input_offset: -128,
             filter_offset: -128,
             output_offset: 5,
-            scales: vec![0.01],
+            requant: ChannelRequant::Double { scale: vec![0.01] },
             act_min: 0,
             act_max: 255,
+            fc: kernels::reference::fully_connected,
         };
         let run = |k: &mut QFc<'_, u8>| {
             let out = crate::ops::run_kernel(k, &[&[10u8, 200][..]], &[1]).unwrap();
@@ -440,7 +456,7 @@ mod tests {
         };
         assert_eq!(run(&mut k), 245);
         // ×0.0125 = 300 → clamped to 255.
-        k.scales = vec![0.0125];
+        k.requant = ChannelRequant::Double { scale: vec![0.0125] };
         assert_eq!(run(&mut k), 255);
     }
 
@@ -514,9 +530,10 @@ mod tests {
             input_offset: 0,
             filter_offset: 0,
             output_offset: 0,
-            scales: vec![1.0],
+            requant: ChannelRequant::Double { scale: vec![1.0] },
             act_min: -128,
             act_max: 127,
+            fc: kernels::reference::fully_connected,
         };
         assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3][..]], &[2]).is_err());
         assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3, 4][..]], &[3]).is_err());
