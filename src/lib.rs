@@ -35,6 +35,8 @@ pub mod arith;
 pub mod dtype;
 pub mod error;
 pub mod fixedpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
