@@ -38,6 +38,9 @@ pub(crate) mod arith;
 pub mod dtype;
 pub mod error;
 pub(crate) mod fixedpoint;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod interpreter;
 pub mod json;
