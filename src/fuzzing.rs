@@ -44,9 +44,11 @@ pub fn model_limits() -> Limits {
 }
 
 /// The interpreter options of the harness: a 4 MiB memory budget, so that anything the
-/// fuzzer's `-rss_limit_mb=2048` catches is memory the interpreter took outside its budget.
+/// fuzzer's `-rss_limit_mb=2048` catches is memory the interpreter took outside its budget, and
+/// a work limit of 10^8 declared steps per invoke (a pooling window is an option, so a mutant can
+/// ask for 10^12 window steps: legitimate work, but not a finding).
 pub fn interpreter_options() -> InterpreterOptions {
-    InterpreterOptions { max_memory_bytes: 4 << 20, ..Default::default() }
+    InterpreterOptions { max_memory_bytes: 4 << 20, max_work_per_invoke: 100_000_000, ..Default::default() }
 }
 
 /// The models [`run_npy`] feeds a `.npy` to (float32 input; int8 input that a float32 array is

@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use crate::dtype::DType;
 use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Tensor};
-use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext};
+use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, WorkBudget};
 
 /// Arena and constant buffers are aligned to this many bytes.
 const ALIGN: usize = 16;
@@ -85,6 +85,11 @@ pub struct InterpreterOptions {
     pub max_memory_bytes: usize,
     /// Which TFLite runtime's arithmetic to reproduce (default: the reference kernels).
     pub profile: crate::Profile,
+    /// Most elementary steps one invoke may take, as the kernels declare them at prepare
+    /// (default: unlimited, as TFLite). Today pooling declares its window steps: its window is an
+    /// option, so a tiny file can ask for 10^12 of them. A service that runs untrusted models
+    /// sets this to bound the time of an invoke.
+    pub max_work_per_invoke: u64,
 }
 
 impl Default for InterpreterOptions {
@@ -93,6 +98,7 @@ impl Default for InterpreterOptions {
             preserve_all_tensors: false,
             max_memory_bytes: 4 << 30,
             profile: crate::Profile::default(),
+            max_work_per_invoke: u64::MAX,
         }
     }
 }
@@ -113,6 +119,7 @@ pub struct Interpreter<'m> {
     arena: AlignedBuf,
     steps: Vec<Step<'m>>,
     memory_bytes: u64,
+    work: u64,
 }
 
 impl std::fmt::Debug for Interpreter<'_> {
@@ -163,6 +170,7 @@ impl<'m> Interpreter<'m> {
         }
         let producers = producers(model, subgraph)?;
         let budget = Budget::new(options.max_memory_bytes);
+        let work = WorkBudget::new(options.max_work_per_invoke);
         let mut steps = Vec::new();
         // Per step, the bytes each non-constant input and output had when the kernel was
         // prepared: checked against the final plan below, so that no kernel can ever run on a
@@ -221,6 +229,7 @@ impl<'m> Interpreter<'m> {
                 tensors: &mut tensors,
                 folded_outputs: Vec::new(),
                 budget: &budget,
+                work: &work,
                 profile: options.profile,
             };
             let mut kernel = prepare(&mut ctx)?;
@@ -357,7 +366,17 @@ impl<'m> Interpreter<'m> {
             }
         }
         let shapes = tensors.into_iter().map(|t| t.shape).collect();
-        Ok(Interpreter { model, subgraph, shapes, locs, owned, arena, steps, memory_bytes: budget.used() })
+        Ok(Interpreter {
+            model,
+            subgraph,
+            shapes,
+            locs,
+            owned,
+            arena,
+            steps,
+            memory_bytes: budget.used(),
+            work: work.used(),
+        })
     }
 
     /// The model.
@@ -372,6 +391,11 @@ impl<'m> Interpreter<'m> {
     /// kernel scratch and state, packed weights, folded and copied constants.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
+    }
+    /// The work one invoke does, as the kernels declared it at prepare
+    /// ([`InterpreterOptions::max_work_per_invoke`]; today pooling's window steps only).
+    pub fn work_per_invoke(&self) -> u64 {
+        self.work
     }
     /// Number of operators run per invoke (operators folded at prepare time are not counted).
     pub fn num_steps(&self) -> usize {

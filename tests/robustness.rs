@@ -108,3 +108,24 @@ fn every_committed_model_reads_less_than_twice_its_size() {
     }
     assert!(n > 200, "{n} models");
 }
+
+/// A pooling window is an option, not a tensor: a fuzzer mutant of an 848-byte model pools a
+/// [1, 5, 9734, 3] input with a 3x41987 window (430 M window steps, 11 s under the fuzzer). It
+/// runs by default, as in TFLite; `max_work_per_invoke` refuses it at prepare.
+#[test]
+fn pooling_work_is_declared_and_bounded_by_max_work_per_invoke() {
+    let model = Model::from_bytes(&regression("pool_window_41987_wide_timeout-30842d5d.tflite")).unwrap();
+    let interp = Interpreter::new(&model).unwrap();
+    let work = interp.work_per_invoke();
+    assert_eq!(work, 4867 * 3 * 3 * 9734, "out 1x1x4867x3 cells, window clipped to 3x9734");
+    let opts = InterpreterOptions { max_work_per_invoke: work - 1, ..Default::default() };
+    match Interpreter::with_options(&model, &OpRegistry::with_builtins(), &opts) {
+        Err(e) => {
+            assert_eq!(e.op_kind(), Some(qlite::OpErrorKind::OverLimit), "{e}");
+            assert!(e.to_string().contains("pooling window cells"), "{e}");
+        }
+        Ok(_) => panic!("prepared over the work limit"),
+    }
+    let opts = InterpreterOptions { max_work_per_invoke: work, ..Default::default() };
+    assert!(Interpreter::with_options(&model, &OpRegistry::with_builtins(), &opts).is_ok());
+}

@@ -302,6 +302,25 @@ impl Budget {
     }
 }
 
+/// The work budget of one invoke ([`crate::InterpreterOptions::max_work_per_invoke`]): kernels
+/// whose work is not bounded by the sizes of their tensors (a pooling window is an option: a
+/// 1 KB file can ask for 10^12 window steps) declare it at prepare, before it is ever run.
+#[derive(Debug)]
+pub(crate) struct WorkBudget {
+    used: Cell<u64>,
+    limit: u64,
+}
+
+impl WorkBudget {
+    pub(crate) fn new(limit: u64) -> Self {
+        WorkBudget { used: Cell::new(0), limit }
+    }
+    /// Work charged so far.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.get()
+    }
+}
+
 /// A zero-filled `Vec` of `n` elements, charged to `budget` first and allocated fallibly.
 pub(crate) fn alloc_charged<T: Clone + Default>(budget: &Budget, n: usize, what: &str) -> Result<Vec<T>> {
     let bytes = (n as u64).saturating_mul(std::mem::size_of::<T>() as u64);
@@ -325,6 +344,7 @@ pub struct PrepareContext<'p, 'm> {
     pub(crate) tensors: &'p mut [PrepTensor<'m>],
     pub(crate) folded_outputs: Vec<Option<Vec<u8>>>,
     pub(crate) budget: &'p Budget,
+    pub(crate) work: &'p WorkBudget,
     pub(crate) profile: crate::Profile,
 }
 
@@ -364,6 +384,24 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// when the budget would be exceeded. [`Self::alloc`] charges and allocates in one call.
     pub fn charge(&self, bytes: usize, what: &str) -> Result<()> {
         self.budget.charge(bytes as u64, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))
+    }
+    /// Declares that one invoke of this operator does about `steps` elementary steps (multiply-
+    /// adds, window cells), charged against
+    /// [`crate::InterpreterOptions::max_work_per_invoke`] (unlimited by default); an
+    /// [`OpErrorKind::OverLimit`] error when the total would pass it.
+    pub fn charge_work(&self, steps: u64, what: &str) -> Result<()> {
+        let total = self.work.used.get().saturating_add(steps);
+        if total > self.work.limit {
+            return Err(self.err_of_kind(
+                OpErrorKind::OverLimit,
+                format!(
+                    "{what}: {steps} steps per invoke ({total} in total) is over the work limit of {}",
+                    self.work.limit
+                ),
+            ));
+        }
+        self.work.used.set(total);
+        Ok(())
     }
     /// A zero-filled buffer of `n` elements for this kernel, charged to the memory budget and
     /// allocated fallibly: an error, never an abort, when it does not fit.

@@ -209,6 +209,12 @@ fn prepare_pool<'m>(ctx: &mut PrepareContext<'_, 'm>, kind: Kind) -> Result<Box<
     if g.out_h > 0 && g.out_w > 0 && (in_h == 0 || in_w == 0 || g.pad_h >= filter_h || g.pad_w >= filter_w) {
         return Err(ctx.refused_by_tflite("a pooling window lies entirely in the padding"));
     }
+    // The window is an option, not a tensor: declare the work (window cells visited, at most
+    // the window clipped to the input for every output element) before it can ever run.
+    let steps = [batches, g.out_h, g.out_w, depth, filter_h.min(in_h), filter_w.min(in_w)]
+        .iter()
+        .fold(1u64, |a, &d| a.saturating_mul(d as u64));
+    ctx.charge_work(steps, "pooling window cells")?;
     ctx.set_output_shape(0, vec![batches, g.out_h, g.out_w, depth])?;
     let act = o.fused_activation_function();
     if !arith::is_supported_activation(act) {
