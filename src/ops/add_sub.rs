@@ -226,7 +226,7 @@ impl QuantParams {
     }
 }
 
-use super::QInt as Q;
+use super::common::QInt as Q;
 
 /// Quantized SUB whose output multiplier is > 1 (see the module doc): TFLite's element-wise path
 /// (equal shapes) runs blocks of 4 elements in SSE code and the last `n mod 4` in scalar code;

@@ -34,7 +34,7 @@
 
 use std::borrow::Cow;
 
-use super::conv::{buffer, check_len, check_len_mut};
+use super::common::{buffer, check_len, check_len_mut};
 use super::hybrid;
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;

@@ -5,7 +5,7 @@
 //!   `C` must be a multiple of `FC`; `groups = C / FC`, and output channel `oc` reads input
 //!   channels `g·FC .. (g+1)·FC` with `g = oc / (OC / groups)`. `OC` must be a multiple of
 //!   `groups` (TFLite reads out of bounds otherwise; we reject it).
-//! - Geometry: `ops::padding` (SAME/VALID, strides, dilations); taps outside the input are
+//! - Geometry: `ops::common::padding` (SAME/VALID, strides, dilations); taps outside the input are
 //!   skipped (not multiplied by zero).
 //! - int8 (`reference/integer_ops/conv.h`, ConvPerChannel, used for per-tensor filters too):
 //!   `acc = Σ_{fy,fx,ic in bounds} w·(x − zp_in)` in wrapping int32, `acc += bias[oc]`,
@@ -41,349 +41,25 @@
 //! Micro does not), and fused activations other than NONE, RELU, RELU_N1_TO_1 and RELU6 are
 //! rejected (TFLite silently ignores them).
 //!
-//! Shared with DEPTHWISE_CONV_2D and TRANSPOSE_CONV: [`Operand`], [`ConvQuant`],
-//! [`conv_quant`].
+//! The operand, quantization, geometry and check helpers it shares with DEPTHWISE_CONV_2D,
+//! TRANSPOSE_CONV, FULLY_CONNECTED and the hybrid kernels are in `ops::common`.
 //!
 //! The int8/uint8 im2col loop is the `kernels::conv` family (one `Requant::Mbqm` per output
 //! channel), called through the table `kernels::best()` gives at prepare; the geometry type is
 //! the kernel layer's `ConvGeometry`, built here from the options.
 
-use std::borrow::Cow;
-
-use super::fully_connected::Q8;
-use super::{Element, Inputs, Kernel, Outputs, PrepareContext, padding, per_tensor};
+use super::common::{
+    ConvQuant, Geometry, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
+    check_len_mut, const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant, mbqm_requants,
+    product, widen_filter,
+};
+use super::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kernels::conv::{ConvFn, ConvParams};
 use crate::kernels::{self, ChannelRequant, OutputStage};
 use crate::tflite;
-
-/// A weights or bias operand: constant (borrowed from the file when possible) or read from an
-/// input at every invoke.
-pub(crate) enum Operand<'m, T: Element> {
-    Const(Cow<'m, [T]>),
-    Input(usize),
-}
-
-impl<'m, T: Element> Operand<'m, T> {
-    /// The operand's values, checked to hold `len` elements.
-    pub(crate) fn get<'a>(&'a self, inputs: &Inputs<'a>, len: usize) -> Result<&'a [T]> {
-        let v: &[T] = match self {
-            Operand::Const(c) => c,
-            Operand::Input(k) => inputs.get(*k)?,
-        };
-        check_len(v, len, "operand")
-    }
-}
-
-/// `v` if it has `len` elements, else an error (a planner or caller bug, never a model's).
-#[inline]
-pub(crate) fn check_len<'a, T>(v: &'a [T], len: usize, what: &str) -> Result<&'a [T]> {
-    if v.len() != len {
-        return Err(Error::Internal(format!("{what} has {} elements, expected {len}", v.len())));
-    }
-    Ok(v)
-}
-
-/// Mutable variant of [`check_len`].
-#[inline]
-pub(crate) fn check_len_mut<'a, T>(v: &'a mut [T], len: usize, what: &str) -> Result<&'a mut [T]> {
-    if v.len() != len {
-        return Err(Error::Internal(format!("{what} has {} elements, expected {len}", v.len())));
-    }
-    Ok(v)
-}
-
-/// Elements of a shape: 0 when any dimension is 0 (however large the others are, so an empty
-/// tensor never overflows), else the product; an error when the product overflows.
-pub(crate) fn elements(dims: &[usize]) -> Result<usize> {
-    if dims.contains(&0) {
-        return Ok(0);
-    }
-    dims.iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| Error::Usage(format!("shape {dims:?} overflows")))
-}
-
-/// A zeroed buffer of `n` elements; an error (not an abort) when it cannot be allocated.
-pub(crate) fn buffer<T: Clone + Default>(ctx: &PrepareContext<'_, '_>, n: usize, what: &str) -> Result<Vec<T>> {
-    ctx.alloc(n, what)
-}
-
-/// The values of input `k` when constant, checked to hold `n` elements.
-pub(crate) fn const_values<'m, T: Element>(
-    ctx: &PrepareContext<'_, 'm>,
-    k: usize,
-    n: usize,
-) -> Result<Option<Cow<'m, [T]>>> {
-    match ctx.input_value::<T>(k)? {
-        Some(c) if c.len() != n => Err(ctx.err(format!("input {k} holds {} values, its shape needs {n}", c.len()))),
-        other => Ok(other),
-    }
-}
-
-/// Optional bias operand of `channels` values (absent when the input is omitted).
-pub(crate) fn bias_operand<'m, T: Element>(
-    ctx: &PrepareContext<'_, 'm>,
-    k: usize,
-    channels: usize,
-) -> Result<Option<Operand<'m, T>>> {
-    if !ctx.has_input(k) {
-        return Ok(None);
-    }
-    Ok(Some(const_values(ctx, k, channels)?.map_or(Operand::Input(k), Operand::Const)))
-}
-
-/// The values of an optional bias.
-#[inline]
-pub(crate) fn bias_values<'a, T: Element>(
-    bias: &'a Option<Operand<'_, T>>,
-    inputs: &Inputs<'a>,
-    len: usize,
-) -> Result<Option<&'a [T]>> {
-    match bias {
-        Some(b) => Ok(Some(b.get(inputs, len)?)),
-        None => Ok(None),
-    }
-}
-
-/// int8 requantization parameters of a convolution-like operator.
-#[derive(Debug, Clone)]
-pub(crate) struct ConvQuant {
-    /// −zp_in.
-    pub input_offset: i32,
-    pub output_offset: i32,
-    /// Per output channel Q0.31 multiplier and shift (a per-tensor filter scale is broadcast).
-    pub multiplier: Vec<i32>,
-    pub shift: Vec<i32>,
-    pub act_min: i32,
-    pub act_max: i32,
-}
-
-impl ConvQuant {
-    /// `clamp(MBQM(acc, M[c], s[c]) + zp_out, act_min, act_max)`.
-    #[inline(always)]
-    pub(crate) fn requantize_i32(&self, acc: i32, c: usize) -> i32 {
-        let v = arith::mbqm(acc, self.multiplier[c], self.shift[c]).wrapping_add(self.output_offset);
-        v.clamp(self.act_min, self.act_max)
-    }
-}
-
-/// Checks that a scale can be used to form a multiplier.
-fn usable_scale(ctx: &PrepareContext<'_, '_>, s: f32, what: &str) -> Result<()> {
-    if !(s.is_finite() && s > 0.0) {
-        return Err(ctx.err(format!("{what} scale {s} must be finite and positive")));
-    }
-    Ok(())
-}
-
-/// TFLite `PopulateConvolutionQuantizationParams` for int8 input/filter (inputs `input_k` and
-/// `filter_k`) and output 0: per-channel multipliers
-/// `QuantizeMultiplier(double(s_in)·double(s_w[c]) / double(s_out))` for `channels` channels
-/// (a single filter scale is broadcast), and the fused activation's range.
-/// Per-channel filters need one scale per channel and `filter_shape[quantized_dimension] ==
-/// channels`. With `require_zero_filter_zp`, every filter zero point must be 0 (CONV_2D).
-pub(crate) fn conv_quant(
-    ctx: &PrepareContext<'_, '_>,
-    input_k: usize,
-    filter_k: usize,
-    channels: usize,
-    act: tflite::ActivationFunctionType,
-    require_zero_filter_zp: bool,
-) -> Result<ConvQuant> {
-    conv_quant_range(ctx, input_k, filter_k, channels, act, require_zero_filter_zp, (-128, 127))
-}
-
-/// [`conv_quant`] for activations in `range` (int8 `(−128, 127)`, int16 `(−32768, 32767)`,
-/// uint8 `(0, 255)`): the input zero point must lie in it and the fused activation is clamped
-/// to it.
-pub(crate) fn conv_quant_range(
-    ctx: &PrepareContext<'_, '_>,
-    input_k: usize,
-    filter_k: usize,
-    channels: usize,
-    act: tflite::ActivationFunctionType,
-    require_zero_filter_zp: bool,
-    range: (i32, i32),
-) -> Result<ConvQuant> {
-    if !arith::is_supported_activation(act) {
-        return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
-    }
-    let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(input_k)?, "input")?;
-    let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-    usable_scale(ctx, s_in, "input")?;
-    usable_scale(ctx, s_out, "output")?;
-    if !(range.0..=range.1).contains(&zp_in) {
-        return Err(ctx.err(format!("input zero point {zp_in} is outside the activation range")));
-    }
-    let wq = ctx.input_quant(filter_k)?;
-    let filter_shape = ctx.input_shape(filter_k)?;
-    if wq.scale.is_empty() {
-        return Err(ctx.err("filter has no quantization scale"));
-    }
-    if require_zero_filter_zp && wq.zero_point.iter().any(|&z| z != 0) {
-        return Err(ctx.err("filter zero points must be 0"));
-    }
-    if wq.is_per_channel()
-        && (wq.scale.len() != channels || filter_shape.get(wq.quantized_dimension) != Some(&channels))
-    {
-        return Err(ctx.err(format!(
-            "per-channel filter has {} scales along dimension {} of shape {filter_shape:?}, expected {channels}",
-            wq.scale.len(),
-            wq.quantized_dimension
-        )));
-    }
-    let mut multiplier = buffer::<i32>(ctx, channels, "multipliers")?;
-    let mut shift = buffer::<i32>(ctx, channels, "shifts")?;
-    for c in 0..channels {
-        let s_w = if wq.is_per_channel() { wq.scale[c] } else { wq.scale[0] };
-        let d = s_in as f64 * s_w as f64 / s_out as f64;
-        if !d.is_finite() {
-            return Err(ctx.err(format!("filter scale {s_w} gives a non-finite multiplier")));
-        }
-        (multiplier[c], shift[c]) = arith::quantize_multiplier(d);
-    }
-    // TFLite refuses an activation bound whose quantized value overflows int32 (a tiny scale).
-    let bounds: &[f32] = match act {
-        tflite::ActivationFunctionType::RELU => &[0.0],
-        tflite::ActivationFunctionType::RELU6 => &[0.0, 6.0],
-        tflite::ActivationFunctionType::RELU_N1_TO_1 => &[-1.0, 1.0],
-        _ => &[],
-    };
-    for &f in bounds {
-        let t = arith::round_f32(f / s_out);
-        if !(t >= i32::MIN as f32 && t <= i32::MAX as f32) {
-            return Err(ctx.err(format!("activation bound {f} overflows int32 at output scale {s_out}")));
-        }
-    }
-    let (act_min, act_max) = arith::activation_range_quantized(act, s_out, zp_out, range.0, range.1);
-    Ok(ConvQuant { input_offset: -zp_in, output_offset: zp_out, multiplier, shift, act_min, act_max })
-}
-
-/// Checks an int8 operator's int32 bias: type, element count, and a zero zero point when it
-/// is quantized per tensor (TFLite checks the tensor's legacy zero point).
-pub(crate) fn check_int32_bias(ctx: &PrepareContext<'_, '_>, k: usize, channels: usize) -> Result<()> {
-    if !ctx.has_input(k) {
-        return Ok(());
-    }
-    if ctx.input_dtype(k)? != DType::Int32 {
-        return Err(ctx.err(format!("int8 {} needs an int32 bias", ctx.opcode().name())));
-    }
-    check_bias_len(ctx, k, channels)?;
-    if let Some(q) = &ctx.input(k)?.quantization
-        && q.zero_point.len() == 1
-        && q.zero_point[0] != 0
-    {
-        return Err(ctx.err("bias zero point must be 0"));
-    }
-    Ok(())
-}
-
-/// Checks that bias input `k` has `channels` elements.
-pub(crate) fn check_bias_len(ctx: &PrepareContext<'_, '_>, k: usize, channels: usize) -> Result<()> {
-    let n = product(ctx, ctx.input_shape(k)?)?;
-    if n != channels {
-        return Err(ctx.err(format!("bias shape {:?} does not match {channels} channels", ctx.input_shape(k)?)));
-    }
-    Ok(())
-}
-
-/// A 4-D shape as `[N, H, W, C]`.
-pub(crate) fn dims4(ctx: &PrepareContext<'_, '_>, shape: &[usize], what: &str) -> Result<[usize; 4]> {
-    <[usize; 4]>::try_from(shape).map_err(|_| ctx.err(format!("{what} must be 4-D, got shape {shape:?}")))
-}
-
-/// Checked product of dimensions (an error on overflow).
-pub(crate) fn product(ctx: &PrepareContext<'_, '_>, dims: &[usize]) -> Result<usize> {
-    dims.iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| ctx.err(format!("shape {dims:?} is too large")))
-}
-
-/// A positive option value as usize.
-pub(crate) fn positive(ctx: &PrepareContext<'_, '_>, v: i32, what: &str) -> Result<usize> {
-    if v <= 0 {
-        return Err(ctx.err(format!("{what} must be positive, got {v}")));
-    }
-    Ok(v as usize)
-}
-
-/// Spatial geometry of a convolution or depthwise convolution: the kernel layer's
-/// [`ConvGeometry`](crate::kernels::conv::ConvGeometry), built here from the model's options.
-pub(crate) use crate::kernels::conv::ConvGeometry as Geometry;
-
-impl Geometry {
-    /// Output geometry from the input `[N, H, W, C]`, filter size, output channels and options.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        ctx: &PrepareContext<'_, '_>,
-        input: [usize; 4],
-        fh: usize,
-        fw: usize,
-        out_c: usize,
-        pad: tflite::Padding,
-        strides: (i32, i32),
-        dilations: (i32, i32),
-    ) -> Result<Self> {
-        let stride_h = positive(ctx, strides.0, "stride_h")?;
-        let stride_w = positive(ctx, strides.1, "stride_w")?;
-        let dil_h = positive(ctx, dilations.0, "dilation_h_factor")?;
-        let dil_w = positive(ctx, dilations.1, "dilation_w_factor")?;
-        let [batches, in_h, in_w, in_c] = input;
-        let bad = || ctx.err(format!("unsupported padding {pad:?} or geometry"));
-        let ah = padding::axis(pad, in_h, fh, stride_h, dil_h).ok_or_else(bad)?;
-        let aw = padding::axis(pad, in_w, fw, stride_w, dil_w).ok_or_else(bad)?;
-        // TFLite's VALID size is `(in − eff + stride) / stride` in C (truncating toward zero):
-        // negative, a failed prepare, when `eff ≥ in + 2·stride`; otherwise 0 when the filter
-        // does not fit (an empty output, as `padding::axis` gives).
-        if pad == tflite::Padding::VALID {
-            let too_big = |n: usize, f: usize, s: usize, d: usize| {
-                (f - 1).saturating_mul(d).saturating_add(1) >= n.saturating_add(s.saturating_mul(2))
-            };
-            if too_big(in_h, fh, stride_h, dil_h) || too_big(in_w, fw, stride_w, dil_w) {
-                return Err(ctx.refused_by_tflite(format!(
-                    "VALID filter {fh}×{fw} (dilation {dil_h}×{dil_w}) exceeds the {in_h}×{in_w} input by two strides \
-                     or more: TFLite's output size would be negative"
-                )));
-            }
-        }
-        let g = Geometry {
-            batches,
-            in_h,
-            in_w,
-            in_c,
-            out_h: ah.out,
-            out_w: aw.out,
-            out_c,
-            fh,
-            fw,
-            stride_h,
-            stride_w,
-            dil_h,
-            dil_w,
-            pad_h: ah.pad_before,
-            pad_w: aw.pad_before,
-        };
-        // Every input coordinate the kernels form (origin + tap offset) must fit in isize.
-        let reach = |out: usize, s: usize, f: usize, d: usize, p: usize| {
-            out.checked_mul(s)?.checked_add((f.checked_sub(1)?).checked_mul(d)?)?.checked_add(p)
-        };
-        if reach(g.out_h, stride_h, fh, dil_h, g.pad_h).is_none_or(|v| v > isize::MAX as usize / 2)
-            || reach(g.out_w, stride_w, fw, dil_w, g.pad_w).is_none_or(|v| v > isize::MAX as usize / 2)
-        {
-            return Err(ctx.err("convolution geometry overflows"));
-        }
-        product(ctx, &[batches, in_h, in_w, in_c])?;
-        product(ctx, &[batches, g.out_h, g.out_w, out_c])?;
-        Ok(g)
-    }
-
-    /// The output shape.
-    pub(crate) fn output_shape(&self) -> Vec<usize> {
-        vec![self.batches, self.out_h, self.out_w, self.out_c]
-    }
-}
 
 /// Conv geometry plus grouping.
 #[derive(Debug, Clone, Copy)]
@@ -406,7 +82,7 @@ impl ConvShape {
 /// The int8 / uint8 kernel (`T`), computed by the `kernels::conv` implementation chosen at
 /// prepare. Weights widened to i16 with the filter offset added (`w − zp_w`, 0 for int8), layout
 /// OHWI (one contiguous row per output channel, in the order of the im2col patch).
-struct QConv<'m, T: Q8 + kernels::Q8> {
+struct QConv<'m, T: QInt + kernels::Q8> {
     s: ConvShape,
     q: ConvQuant,
     /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
@@ -424,13 +100,13 @@ struct QConv<'m, T: Q8 + kernels::Q8> {
     conv: ConvFn<T>,
 }
 
-impl<T: Q8 + kernels::Q8> Kernel for QConv<'_, T> {
+impl<T: QInt + kernels::Q8> Kernel for QConv<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
         if let Some(wk) = self.w_input {
             let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = Q8::to_i32(v) as i16 + self.filter_offset;
+                *d = QInt::to_i32(v) as i16 + self.filter_offset;
             }
         }
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
@@ -453,16 +129,6 @@ impl<T: Q8 + kernels::Q8> Kernel for QConv<'_, T> {
         (self.conv)(&p, x, &self.w, bias, &mut self.patch, out);
         Ok(())
     }
-}
-
-/// The per-channel `Requant::Mbqm` stages of `q` (the double-rounding
-/// `MultiplyByQuantizedMultiplier` every convolution of TFLite's reference uses).
-pub(crate) fn mbqm_requants(ctx: &PrepareContext<'_, '_>, q: &ConvQuant) -> Result<ChannelRequant> {
-    let mut multiplier = ctx.alloc::<i32>(q.multiplier.len(), "requantization multipliers")?;
-    let mut shift = ctx.alloc::<i32>(q.shift.len(), "requantization shifts")?;
-    multiplier.copy_from_slice(&q.multiplier);
-    shift.copy_from_slice(&q.shift);
-    Ok(ChannelRequant::Mbqm { multiplier, shift })
 }
 
 /// int16 activations (zero point 0), int8 weights, int32 or int64 bias `B`
@@ -531,107 +197,6 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
         }
         Ok(())
     }
-}
-
-/// The accumulator of an int16 CONV_2D / FULLY_CONNECTED from the options'
-/// `quantized_bias_type` and bias input `k`: `true` for int32, `false` for int64.
-/// TFLite takes the int32 path only when the option says INT32 (the bias must then be int32);
-/// INT64 or an unset option (FLOAT32) takes the int64 path. An int32 bias with the option unset
-/// is rejected: TFLite would read it as int64 (out of bounds).
-pub(crate) fn int16_bias_type(ctx: &PrepareContext<'_, '_>, option: tflite::TensorType, k: usize) -> Result<bool> {
-    let acc32 = match option {
-        tflite::TensorType::INT32 => true,
-        tflite::TensorType::INT64 | tflite::TensorType::FLOAT32 => false,
-        other => return Err(ctx.err(format!("quantized_bias_type {other:?} must be INT32 or INT64"))),
-    };
-    if ctx.has_input(k) {
-        let bt = ctx.input_dtype(k)?;
-        let ok = match option {
-            tflite::TensorType::INT32 => bt == DType::Int32,
-            _ => bt == DType::Int64,
-        };
-        if !ok {
-            return Err(ctx.err(format!("int16 bias of type {bt} does not match quantized_bias_type {option:?}")));
-        }
-        if let Some(q) = &ctx.input(k)?.quantization
-            && q.zero_point.len() == 1
-            && q.zero_point[0] != 0
-        {
-            return Err(ctx.err("bias zero point must be 0"));
-        }
-    }
-    Ok(acc32)
-}
-
-/// Requantization of the legacy uint8 CONV_2D / DEPTHWISE_CONV_2D (per-tensor asymmetric
-/// weights): `QuantizeMultiplier(double(float(s_in·s_w)) / double(s_out))`
-/// (`GetQuantizedConvolutionMultipler`, the product in float32), broadcast to every channel,
-/// after TFLite's bias-scale check `|float(s_in·s_w) − s_bias| / s_out ≤ 0.02`. Returns the
-/// parameters and −zp_w.
-pub(crate) fn legacy_u8_quant(
-    ctx: &PrepareContext<'_, '_>,
-    channels: usize,
-    act: tflite::ActivationFunctionType,
-) -> Result<(ConvQuant, i16)> {
-    legacy_u8_quant_at(ctx, [0, 1, 2], channels, act)
-}
-
-/// [`legacy_u8_quant`] with the input, filter and bias at the operator inputs `[x, w, b]`
-/// (TRANSPOSE_CONV has them at `[2, 1, 3]`).
-pub(crate) fn legacy_u8_quant_at(
-    ctx: &PrepareContext<'_, '_>,
-    [input_k, filter_k, bias_k]: [usize; 3],
-    channels: usize,
-    act: tflite::ActivationFunctionType,
-) -> Result<(ConvQuant, i16)> {
-    let wq = ctx.input_quant(filter_k)?;
-    if wq.is_per_channel() {
-        return Err(ctx.err("uint8 convolutions need per-tensor weights"));
-    }
-    let mut q = conv_quant_range(ctx, input_k, filter_k, channels, act, false, (0, 255))?;
-    let zp_w = wq.zero_point.first().copied().unwrap_or(0);
-    if !(0..=255).contains(&zp_w) {
-        return Err(ctx.err(format!("filter zero point {zp_w} is outside the uint8 range")));
-    }
-    let (s_in, _) = per_tensor(ctx, ctx.input_quant(input_k)?, "input")?;
-    let (s_out, _) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
-    let product = (s_in * wq.scale[0]) as f64;
-    if ctx.has_input(bias_k) {
-        let s_bias = match &ctx.input(bias_k)?.quantization {
-            Some(bq) if bq.scale.len() == 1 => bq.scale[0] as f64,
-            _ => 0.0,
-        };
-        let ratio = (product - s_bias).abs() / s_out as f64;
-        if ratio.is_nan() || ratio > 0.02 {
-            return Err(ctx.refused_by_tflite(format!(
-                "bias scale {s_bias} differs from input scale × filter scale {product} (TFLite refuses this)"
-            )));
-        }
-    }
-    let (m, sh) = arith::quantize_multiplier(product / s_out as f64);
-    q.multiplier.fill(m);
-    q.shift.fill(sh);
-    Ok((q, -(zp_w as i16)))
-}
-
-/// Widens a constant filter (`[..]` of `T`) to i16 with `offset` added, or marks it as read at
-/// every invoke.
-pub(crate) fn widen_filter<T: Q8>(
-    ctx: &PrepareContext<'_, '_>,
-    w_len: usize,
-    offset: i16,
-) -> Result<(Vec<i16>, Option<usize>)> {
-    let mut w = buffer::<i16>(ctx, w_len, "filter")?;
-    let w_input = match const_values::<T>(ctx, 1, w_len)? {
-        Some(c) => {
-            for (d, &v) in w.iter_mut().zip(c.iter()) {
-                *d = v.to_i32() as i16 + offset;
-            }
-            None
-        }
-        None => Some(1),
-    };
-    Ok((w, w_input))
 }
 
 /// The float kernel: filter re-laid out as `[KH][KW][FC][OC]` so that the innermost loop runs
@@ -826,6 +391,8 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
 
     fn geom(in_hw: (usize, usize), in_c: usize, f: (usize, usize), oc: usize) -> Geometry {

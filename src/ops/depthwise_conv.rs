@@ -5,7 +5,7 @@
 //!   `[N, OH, OW, OC]`. `OC` must be a multiple of `IC`; `depth_multiplier = OC / IC` (the
 //!   option field is not used, as in TFLite's int8 and float kernels) and output channel
 //!   `oc = ic·depth_multiplier + m` reads input channel `ic`.
-//! - Geometry: `ops::padding` (SAME/VALID, strides, dilations); taps outside the input are
+//! - Geometry: `ops::common::padding` (SAME/VALID, strides, dilations); taps outside the input are
 //!   skipped.
 //! - int8 (`reference/integer_ops/depthwise_conv.h`, DepthwiseConvPerChannel, also for
 //!   per-tensor filters): `acc = Σ_{fy,fx in bounds} w[fy,fx,oc]·(x[iy,ix,ic] − zp_in)` in
@@ -34,11 +34,10 @@
 //! The int8/uint8 loop is the `kernels::dwconv` family (one `Requant::Mbqm` per output channel),
 //! called through the table `kernels::best()` gives at prepare.
 
-use super::conv::{
-    ConvQuant, Geometry, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
+use super::common::{
+    ConvQuant, Geometry, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
     check_len_mut, const_values, conv_quant, conv_quant_range, dims4, legacy_u8_quant, mbqm_requants, product,
 };
-use super::fully_connected::Q8;
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
@@ -49,7 +48,7 @@ use crate::tflite;
 
 /// int8 / uint8 (`T`) kernel, computed by the `kernels::dwconv` implementation chosen at
 /// prepare.
-struct QDw<'m, T: Q8 + kernels::Q8> {
+struct QDw<'m, T: QInt + kernels::Q8> {
     g: Geometry,
     dm: usize,
     q: ConvQuant,
@@ -67,13 +66,13 @@ struct QDw<'m, T: Q8 + kernels::Q8> {
     dw: DepthwiseFn<T>,
 }
 
-impl<T: Q8 + kernels::Q8> Kernel for QDw<'_, T> {
+impl<T: QInt + kernels::Q8> Kernel for QDw<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let g = self.g;
         if let Some(wk) = self.w_input {
             let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
             for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = Q8::to_i32(v) as i16 + self.filter_offset;
+                *d = QInt::to_i32(v) as i16 + self.filter_offset;
             }
         }
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
@@ -260,7 +259,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::Int8, DType::Int8, DType::Int8) => {
             check_int32_bias(ctx, 2, oc)?;
             let q = conv_quant(ctx, 0, 1, oc, act, false)?;
-            let (w, w_input) = super::conv::widen_filter::<i8>(ctx, w_len, 0)?;
+            let (w, w_input) = super::common::widen_filter::<i8>(ctx, w_len, 0)?;
             Ok(Box::new(QDw::<i8> {
                 g,
                 dm,
@@ -277,7 +276,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         (DType::UInt8, DType::UInt8, DType::UInt8) => {
             check_int32_bias(ctx, 2, oc)?;
             let (q, filter_offset) = legacy_u8_quant(ctx, oc, act)?;
-            let (w, w_input) = super::conv::widen_filter::<u8>(ctx, w_len, filter_offset)?;
+            let (w, w_input) = super::common::widen_filter::<u8>(ctx, w_len, filter_offset)?;
             Ok(Box::new(QDw::<u8> {
                 g,
                 dm,

@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use super::conv::{check_len, check_len_mut};
+use super::common::{QInt, check_len, check_len_mut};
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -83,12 +83,9 @@ impl Geometry {
     }
 }
 
-/// The 8-bit activation types of the int8/legacy uint8 kernels (the shared quantized-integer trait).
-pub(crate) use super::QInt as Q8;
-
 /// int8 or uint8 FULLY_CONNECTED (same formula; uint8 is per-tensor only), computed by the
 /// `kernels::gemm` implementation chosen at prepare.
-struct QFc<'m, T: Q8 + kernels::Q8> {
+struct QFc<'m, T: QInt + kernels::Q8> {
     g: Geometry,
     weights: Src<'m, T>,
     bias: Option<Src<'m, i32>>,
@@ -104,7 +101,7 @@ struct QFc<'m, T: Q8 + kernels::Q8> {
     fc: FcFn<T>,
 }
 
-impl<T: Q8 + kernels::Q8> Kernel for QFc<'_, T> {
+impl<T: QInt + kernels::Q8> Kernel for QFc<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let Geometry { batches, depth, units } = self.g;
         let (x, w, bias) = self.g.operands(inputs.get::<T>(0)?, &self.weights, &self.bias, inputs)?;
@@ -258,7 +255,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
             }
             let option = opts.map_or(tflite::TensorType::FLOAT32, |o| o.quantized_bias_type());
-            let acc32 = super::conv::int16_bias_type(ctx, option, 2)?;
+            let acc32 = super::common::int16_bias_type(ctx, option, 2)?;
             let (s_in, zp_in) = per_tensor(ctx, ctx.input_quant(0)?, "input")?;
             let (s_out, zp_out) = per_tensor(ctx, ctx.output_quant(0)?, "output")?;
             if zp_in != 0 || zp_out != 0 {
@@ -355,7 +352,7 @@ fn fc_scales(
 }
 
 /// int8 (per-tensor or per-channel weights) or uint8 (per-tensor, asymmetric weights).
-fn prepare_q8<'m, T: Q8 + kernels::Q8>(
+fn prepare_q8<'m, T: QInt + kernels::Q8>(
     ctx: &mut PrepareContext<'_, 'm>,
     g: Geometry,
     act: tflite::ActivationFunctionType,

@@ -39,7 +39,7 @@
 //! symmetric FULLY_CONNECTED passes TFLite's never-written input-offsets buffer to the
 //! multiply (zero in every single-op model measured; qlite uses 0).
 
-use super::conv::{Geometry, Operand, buffer, check_len, check_len_mut, const_values, product};
+use super::common::{Geometry, Operand, buffer, check_len, check_len_mut, const_values, product};
 use super::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;

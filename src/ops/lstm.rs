@@ -54,7 +54,7 @@
 //! `ResetVariableTensor` leaves them (output state = its zero point, cell state = 0). qlite
 //! keeps them inside the kernel; the state tensors in the arena are not written.
 
-use super::conv::buffer;
+use super::common::buffer;
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;

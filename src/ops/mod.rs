@@ -28,6 +28,7 @@ pub mod arg_max;
 pub mod batch_matmul;
 pub mod broadcast;
 pub mod cast;
+pub(crate) mod common;
 pub mod comparisons;
 pub mod concatenation;
 pub mod conv;
@@ -48,7 +49,6 @@ pub mod movement;
 pub mod mul;
 pub mod pack;
 pub mod pad;
-pub mod padding;
 pub mod pooling;
 pub mod pow;
 pub mod quantize;
@@ -206,34 +206,6 @@ impl OpRegistry {
         self.find(code).is_some()
     }
 }
-
-/// The integer element types of the quantized kernels: int8, uint8 (legacy) and int16.
-pub(crate) trait QInt: Element + Copy + Default {
-    /// The type's range, as i32.
-    const MIN: i32;
-    const MAX: i32;
-    fn to_i32(self) -> i32;
-    /// C's `static_cast` from int32 (truncation); callers clamp to `[MIN, MAX]` first.
-    fn from_i32(v: i32) -> Self;
-}
-
-macro_rules! qint {
-    ($($t:ty),*) => {$(
-        impl QInt for $t {
-            const MIN: i32 = <$t>::MIN as i32;
-            const MAX: i32 = <$t>::MAX as i32;
-            #[inline(always)]
-            fn to_i32(self) -> i32 {
-                self as i32
-            }
-            #[inline(always)]
-            fn from_i32(v: i32) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-qint!(i8, u8, i16);
 
 /// A tensor element type that can be viewed as a slice.
 pub trait Element: bytemuck::Pod + Send + Sync {

@@ -19,8 +19,8 @@
 //! `v` when `max < v` (NaN never wins); then `min(max(x, lo), hi)` with C++ `std::max/min`
 //! semantics (a NaN average passes through).
 
-use super::conv::{check_len, check_len_mut, elements};
-use super::padding::{self, Axis};
+use super::common::padding::{self, Axis};
+use super::common::{QInt, check_len, check_len_mut, elements};
 use super::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -83,8 +83,6 @@ impl Geometry {
         }
     }
 }
-
-use super::QInt;
 
 struct IntPool<T> {
     kind: Kind,

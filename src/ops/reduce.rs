@@ -40,7 +40,7 @@
 //! - Empty input: MEAN gives NaN (float) or 0 (int8), int8 SUM gives 0, the others their start
 //!   value.
 
-use super::conv::{buffer, check_len, check_len_mut};
+use super::common::{QInt, buffer, check_len, check_len_mut};
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
@@ -144,8 +144,6 @@ impl Plan {
         Ok((check_len(x, self.in_len, "input")?, check_len_mut(out, self.out_len, "output")?))
     }
 }
-
-use super::QInt;
 
 struct IntMeanSum<T> {
     plan: Plan,

@@ -53,8 +53,8 @@
 
 use std::borrow::Cow;
 
-use super::conv::{buffer, check_len, check_len_mut};
-use super::{Element, Inputs, Kernel, Outputs, PrepareContext, QInt, per_tensor};
+use super::common::{QInt, buffer, check_len, check_len_mut};
+use super::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;

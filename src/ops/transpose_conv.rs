@@ -37,11 +37,11 @@
 //! NONE/RELU/RELU_N1_TO_1/RELU6, and uint8 inputs with non-uint8 weights (TFLite would read
 //! int8 weights as uint8 bytes).
 
-use super::conv::{
-    ConvQuant, Operand, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len, check_len_mut,
-    const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant_at, positive, product,
+use super::common::{
+    ConvQuant, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
+    check_len_mut, const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant_at, positive,
+    product,
 };
-use super::fully_connected::Q8;
 use super::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::arith;
 use crate::dtype::DType;
@@ -119,7 +119,7 @@ fn ohwi_to_hwio<S: Copy, D>(src: &[S], dst: &mut [D], s: &Shape, conv: impl Fn(S
 
 /// The int8 / uint8 kernel (`T`). Weights `[KH][KW][IC][OC]` widened to i16 with the filter
 /// offset added (`w − zp_w`; the offset is 0 for int8, whose filter zero point TFLite ignores).
-struct QTConv<'m, T: Q8> {
+struct QTConv<'m, T: QInt> {
     s: Shape,
     q: ConvQuant,
     /// `[KH][KW][IC][OC]`, `w + filter_offset`, widened to i16.
@@ -132,7 +132,7 @@ struct QTConv<'m, T: Q8> {
     acc: Vec<i32>,
 }
 
-impl<T: Q8> Kernel for QTConv<'_, T> {
+impl<T: QInt> Kernel for QTConv<'_, T> {
     fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
         let s = self.s;
         if let Some(wk) = self.w_input {
@@ -337,7 +337,7 @@ impl Kernel for FloatTConv<'_> {
 }
 
 /// The int8 / uint8 kernel with its weights widened (when constant).
-fn quantized<'m, T: Q8>(
+fn quantized<'m, T: QInt>(
     ctx: &PrepareContext<'_, 'm>,
     s: Shape,
     q: ConvQuant,

@@ -1,0 +1,17 @@
+//! What the operators share: operands that are constant or read at invoke ([`operand`]), the
+//! quantization parameters and integer element types ([`quant`]), the convolution geometry
+//! ([`geometry`], [`padding`]) and the checks of shapes, lengths and biases ([`checks`]).
+//!
+//! Everything is re-exported here: operators import `crate::ops::common::{...}`. This module
+//! depends on no operator, so operators never import each other for a helper.
+
+pub(crate) mod checks;
+pub(crate) mod geometry;
+pub(crate) mod operand;
+pub(crate) mod padding;
+pub(crate) mod quant;
+
+pub(crate) use checks::*;
+pub(crate) use geometry::*;
+pub(crate) use operand::*;
+pub(crate) use quant::*;
