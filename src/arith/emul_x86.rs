@@ -5,7 +5,7 @@ use super::round_f32;
 
 /// gemmlowp `RoundingDivideByPOT(x, exponent)` called with a NEGATIVE exponent, as the scalar
 /// code of TFLite's x86-64 build computes it (undefined behaviour in C++; TFLite's int8 SUB does
-/// this when its output multiplier is > 1, see `ops/add_sub.rs`). The shifts take their count
+/// this when its output multiplier is > 1, see `ops/elementwise/add_sub.rs`). The shifts take their count
 /// modulo the operand width, as x86's `shl`/`sar` do: mask = int32((1 << (e mod 64)) − 1),
 /// result = (x >> (e mod 32)) + ((x & mask) > (mask >> 1) + (x < 0)).
 #[inline]
@@ -33,7 +33,7 @@ pub fn rdbpot_negative_exponent_x86_sse(x: i32, exponent: i32) -> i32 {
 /// int32 and `x >> e` a 32-bit shift (count mod 32), i.e. the formula of
 /// [`rdbpot_negative_exponent_x86_scalar`]. For e in 32..=63 the mask is −1, so the result is
 /// `(x >> (e − 32)) + (x ≥ 0)`: 0 → 1, and a large x stays large. TFLite's quantized DIV reaches
-/// exponents above 31 and below 0 (`ops/div.rs`) and gets exactly this.
+/// exponents above 31 and below 0 (`ops/elementwise/div.rs`) and gets exactly this.
 #[inline]
 pub fn rdbpot_x86_scalar(x: i32, exponent: i32) -> i32 {
     rdbpot_negative_exponent_x86_scalar(x, exponent)
@@ -48,7 +48,7 @@ pub fn f32_to_i32_x86(x: f32) -> i32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// int16 and uint8 activations (LOGISTIC, TANH, SOFTMAX; `ops/lut_activations.rs`, `ops/softmax.rs`)
+// int16 and uint8 activations (LOGISTIC, TANH, SOFTMAX; `ops/activation/lut_activations.rs`, `ops/activation/softmax.rs`)
 // ---------------------------------------------------------------------------------------------
 
 /// C's `static_cast<int32_t>(double)` as x86-64 executes it (`cvttsd2si`): truncation toward
