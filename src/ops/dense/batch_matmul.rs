@@ -18,7 +18,7 @@
 //! - int16 (int16·int16 or int16·int8 → int16): the same with an int64 accumulator and the int64
 //!   MultiplyByQuantizedMultiplier; all zero points must be 0 (as TFLite's prepare requires).
 //! - Hybrid (float32 LHS, int8 RHS → float32; `EvalHybrid`): every LHS row of K values (after
-//!   the `adj_x` transpose) is quantized (`ops::conv::hybrid`: symmetric, or asymmetric with
+//!   the `adj_x` transpose) is quantized (`ops::common::hybrid_quant`: symmetric, or asymmetric with
 //!   `asymmetric_quantize_inputs`); per-tensor: `sf[r] *= s_rhs`. Then per output element
 //!   `acc = Σ rhs·q` (int32), `acc = (int32)(float(acc) − float(row_sum[c])·float(zp[r]))`
 //!   (row_sum = Σ of the RHS row, used even when symmetric with zp = 0, so accumulators beyond
@@ -37,8 +37,8 @@ use std::borrow::Cow;
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::common::hybrid_quant;
 use crate::ops::common::{buffer, check_len, check_len_mut};
-use crate::ops::conv::hybrid;
 use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
 
@@ -264,7 +264,7 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
             Mode::Hybrid { asymmetric, per_channel, scale } => {
                 let xf: &[f32] = bytemuck::cast_slice(x);
                 let wq: &[i8] = bytemuck::cast_slice(w);
-                hybrid::quantize_rows(xf, k, &mut self.q, &mut self.sf, &mut self.zp, *asymmetric);
+                hybrid_quant::quantize_rows(xf, k, &mut self.q, &mut self.sf, &mut self.zp, *asymmetric);
                 if per_channel.is_none() {
                     for v in self.sf.iter_mut() {
                         *v *= *scale;
@@ -272,7 +272,7 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
                 }
                 if !const_filter {
                     // (a constant RHS's row sums were computed at prepare)
-                    hybrid::row_sums(wq, k, &mut self.sums);
+                    hybrid_quant::row_sums(wq, k, &mut self.sums);
                 }
                 let out = check_len_mut(outputs.get::<f32>(0)?, n, "output")?;
                 let (q, sf, zp, sums) = (&self.q, &self.sf, &self.zp, &self.sums);
@@ -283,7 +283,7 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
                         bad = true;
                         return;
                     }
-                    let acc = hybrid::dot_i8(&wq[fr..fr + k], &q[ir..ir + k]);
+                    let acc = hybrid_quant::dot_i8(&wq[fr..fr + k], &q[ir..ir + k]);
                     let acc = arith::f32_to_i32_x86(acc as f32 - sums[hc] as f32 * zp[hr] as f32);
                     let mut s = sf[hr];
                     if let Some(pc) = per_channel {
@@ -398,7 +398,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             let n_sums = if hybrid && g.k > 0 { rhs_len / g.k } else { 0 };
             let mut sums = buffer::<i32>(ctx, n_sums, "row sums")?;
             if let (true, Filter::Const(c)) = (hybrid && g.k > 0, &filter) {
-                hybrid::row_sums(bytemuck::cast_slice(&c[..]), g.k, &mut sums);
+                hybrid_quant::row_sums(bytemuck::cast_slice(&c[..]), g.k, &mut sums);
             }
             let kernel: Box<dyn Kernel + 'm> = Box::new(Bmm::<$t, $u> {
                 g,
@@ -419,7 +419,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     match (tl, tr, to) {
         (DType::Float32, DType::Float32, DType::Float32) => build!(f32, f32, Mode::Float),
         (DType::Float32, DType::Int8, DType::Float32) => {
-            let (per_channel, scale) = hybrid::filter_scales(ctx, 1)?;
+            let (per_channel, scale) = hybrid_quant::filter_scales(ctx, 1)?;
             if let Some(pc) = &per_channel {
                 let qd = ctx.input_quant(1)?.quantized_dimension;
                 let want = if adj_y { rn - 2 } else { rn - 1 };
