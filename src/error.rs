@@ -163,12 +163,12 @@ mod tests {
     #[test]
     fn a_length_check_failure_is_internal() {
         let v = [1u8, 2, 3];
-        let e = crate::ops::conv::check_len(&v, 4, "operand").unwrap_err();
+        let e = crate::ops::common::check_len(&v, 4, "operand").unwrap_err();
         assert!(matches!(e, Error::Internal(_)), "{e:?}");
         assert_eq!(e.op_kind(), None);
         assert_eq!(e.to_string(), "internal error (a qlite bug, please report it): operand has 3 elements, expected 4");
         let mut w = [0i32; 2];
-        let e = crate::ops::conv::check_len_mut(&mut w, 1, "output").unwrap_err();
+        let e = crate::ops::common::check_len_mut(&mut w, 1, "output").unwrap_err();
         assert!(matches!(e, Error::Internal(_)), "{e:?}");
     }
 }

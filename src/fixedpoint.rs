@@ -3,7 +3,7 @@
 //! GetReciprocal).
 //!
 //! Together with [`crate::arith`], this module is the only place in qlite where rounding happens;
-//! it holds the fixed-point math functions (exp, 1/(1+x)) that are too large for `arith.rs`.
+//! it holds the fixed-point math functions (exp, 1/(1+x)) that are too large for `arith`.
 //!
 //! Contract: every function reproduces, bit for bit, the scalar int32 gemmlowp/TFLite function it
 //! is named after. A value `FixedPoint<int32, m>` is passed as its raw `i32` (Q`m`.`31−m`).

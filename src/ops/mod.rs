@@ -12,6 +12,13 @@
 //!   also set its outputs as constants from `prepare` itself (SHAPE does).
 //!
 //! Registering an op is one line in [`OpRegistry::with_builtins`].
+//!
+//! Layout: one folder per family ([`activation`], [`conv`], [`dense`], [`elementwise`],
+//! [`movement`], [`quant`], [`reduce`], [`rnn`]), one file per operator or group of closely
+//! related operators, and `common` for what operators share (constant-or-input operands,
+//! quantization parameters, convolution geometry, checks). Helpers live in `common` or in their
+//! family (`elementwise::broadcast`, the `movement` module itself), so operators do not import
+//! each other for them and the modules have no import cycles.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -23,53 +30,15 @@ use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Operator, OperatorCode, Quantization, Tensor};
 use crate::tflite::{self, BuiltinOperator as B};
 
-pub mod add_sub;
-pub mod arg_max;
-pub mod batch_matmul;
-pub mod broadcast;
-pub mod cast;
-pub mod comparisons;
-pub mod concatenation;
+pub mod activation;
+pub(crate) mod common;
 pub mod conv;
-pub mod depth_to_space;
-pub mod depthwise_conv;
-pub mod dequantize;
-pub mod div;
-pub mod fully_connected;
-pub mod gather;
-pub mod hard_swish;
-pub mod hybrid;
-pub mod l2norm;
-pub mod logical;
-pub mod lstm;
-pub mod lut_activations;
-pub mod maximum_minimum;
+pub mod dense;
+pub mod elementwise;
 pub mod movement;
-pub mod mul;
-pub mod pack;
-pub mod pad;
-pub mod padding;
-pub mod pooling;
-pub mod pow;
-pub mod quantize;
+pub mod quant;
 pub mod reduce;
-pub mod relu;
-pub mod reshape;
-pub mod resize;
-pub mod reverse;
-pub mod select;
-pub mod shape;
-pub mod slice;
-pub mod softmax;
-pub mod space_to_batch;
-pub mod split;
-pub mod squared_difference;
-pub mod strided_slice;
-pub mod svdf;
-pub mod tile;
-pub mod transpose;
-pub mod transpose_conv;
-pub mod unary;
+pub mod rnn;
 
 /// A prepared operator, ready to run.
 pub trait Kernel: Send {
@@ -100,85 +69,85 @@ impl OpRegistry {
     /// Every builtin kernel of this crate.
     pub fn with_builtins() -> Self {
         let mut r = Self::new();
-        r.add_builtin(B::FULLY_CONNECTED, f(fully_connected::prepare));
-        r.add_builtin(B::QUANTIZE, f(quantize::prepare));
-        r.add_builtin(B::DEQUANTIZE, f(dequantize::prepare));
-        r.add_builtin(B::RESHAPE, f(reshape::prepare_reshape));
-        r.add_builtin(B::SQUEEZE, f(reshape::prepare_squeeze));
-        r.add_builtin(B::EXPAND_DIMS, f(reshape::prepare_expand_dims));
-        r.add_builtin(B::SHAPE, f(shape::prepare));
-        r.add_builtin(B::RESIZE_BILINEAR, f(resize::prepare_bilinear));
-        r.add_builtin(B::RESIZE_NEAREST_NEIGHBOR, f(resize::prepare_nearest));
-        r.add_builtin(B::SPACE_TO_BATCH_ND, f(space_to_batch::prepare_space_to_batch));
-        r.add_builtin(B::BATCH_TO_SPACE_ND, f(space_to_batch::prepare_batch_to_space));
-        r.add_builtin(B::AVERAGE_POOL_2D, f(pooling::prepare_average));
-        r.add_builtin(B::MAX_POOL_2D, f(pooling::prepare_max));
-        r.add_builtin(B::MEAN, f(reduce::prepare_mean));
-        r.add_builtin(B::SUM, f(reduce::prepare_sum));
-        r.add_builtin(B::REDUCE_MAX, f(reduce::prepare_max));
-        r.add_builtin(B::REDUCE_MIN, f(reduce::prepare_min));
-        r.add_builtin(B::SOFTMAX, f(softmax::prepare));
-        r.add_builtin(B::ARG_MAX, f(arg_max::prepare_arg_max));
-        r.add_builtin(B::ARG_MIN, f(arg_max::prepare_arg_min));
-        r.add_builtin(B::ADD, f(add_sub::prepare_add));
-        r.add_builtin(B::SUB, f(add_sub::prepare_sub));
-        r.add_builtin(B::MUL, f(mul::prepare));
-        r.add_builtin(B::DIV, f(div::prepare));
-        r.add_builtin(B::POW, f(pow::prepare));
-        r.add_builtin(B::SQUARED_DIFFERENCE, f(squared_difference::prepare));
-        r.add_builtin(B::MAXIMUM, f(maximum_minimum::prepare_maximum));
-        r.add_builtin(B::MINIMUM, f(maximum_minimum::prepare_minimum));
-        r.add_builtin(B::RELU, f(relu::prepare_relu));
-        r.add_builtin(B::RELU6, f(relu::prepare_relu6));
-        r.add_builtin(B::RELU_N1_TO_1, f(relu::prepare_relu_n1_to_1));
-        r.add_builtin(B::RELU_0_TO_1, f(relu::prepare_relu_0_to_1));
-        r.add_builtin(B::LEAKY_RELU, f(relu::prepare_leaky_relu));
-        r.add_builtin(B::HARD_SWISH, f(hard_swish::prepare));
-        r.add_builtin(B::LOGISTIC, f(lut_activations::prepare_logistic));
-        r.add_builtin(B::TANH, f(lut_activations::prepare_tanh));
-        r.add_builtin(B::ELU, f(lut_activations::prepare_elu));
-        r.add_builtin(B::GELU, f(lut_activations::prepare_gelu));
-        r.add_builtin(B::EXP, f(unary::prepare_exp));
-        r.add_builtin(B::LOG, f(unary::prepare_log));
-        r.add_builtin(B::SQRT, f(unary::prepare_sqrt));
-        r.add_builtin(B::RSQRT, f(unary::prepare_rsqrt));
-        r.add_builtin(B::NEG, f(unary::prepare_neg));
-        r.add_builtin(B::ABS, f(unary::prepare_abs));
-        r.add_builtin(B::FLOOR, f(unary::prepare_floor));
-        r.add_builtin(B::CONV_2D, f(conv::prepare));
-        r.add_builtin(B::DEPTHWISE_CONV_2D, f(depthwise_conv::prepare));
-        r.add_builtin(B::TRANSPOSE_CONV, f(transpose_conv::prepare));
-        r.add_builtin(B::CONCATENATION, f(concatenation::prepare));
-        r.add_builtin(B::PAD, f(pad::prepare));
-        r.add_builtin(B::PADV2, f(pad::prepare));
-        r.add_builtin(B::TRANSPOSE, f(transpose::prepare));
-        r.add_builtin(B::STRIDED_SLICE, f(strided_slice::prepare));
-        r.add_builtin(B::SLICE, f(slice::prepare));
-        r.add_builtin(B::PACK, f(pack::prepare_pack));
-        r.add_builtin(B::UNPACK, f(pack::prepare_unpack));
-        r.add_builtin(B::SPLIT, f(split::prepare_split));
-        r.add_builtin(B::SPLIT_V, f(split::prepare_split_v));
-        r.add_builtin(B::GATHER, f(gather::prepare));
-        r.add_builtin(B::TILE, f(tile::prepare));
-        r.add_builtin(B::REVERSE_V2, f(reverse::prepare));
-        r.add_builtin(B::DEPTH_TO_SPACE, f(depth_to_space::prepare_depth_to_space));
-        r.add_builtin(B::SPACE_TO_DEPTH, f(depth_to_space::prepare_space_to_depth));
-        r.add_builtin(B::EQUAL, f(comparisons::prepare_equal));
-        r.add_builtin(B::NOT_EQUAL, f(comparisons::prepare_not_equal));
-        r.add_builtin(B::LESS, f(comparisons::prepare_less));
-        r.add_builtin(B::LESS_EQUAL, f(comparisons::prepare_less_equal));
-        r.add_builtin(B::GREATER, f(comparisons::prepare_greater));
-        r.add_builtin(B::GREATER_EQUAL, f(comparisons::prepare_greater_equal));
-        r.add_builtin(B::SELECT, f(select::prepare_select));
-        r.add_builtin(B::SELECT_V2, f(select::prepare_select_v2));
-        r.add_builtin(B::LOGICAL_AND, f(logical::prepare_and));
-        r.add_builtin(B::LOGICAL_OR, f(logical::prepare_or));
-        r.add_builtin(B::LOGICAL_NOT, f(logical::prepare_not));
-        r.add_builtin(B::CAST, f(cast::prepare));
-        r.add_builtin(B::L2_NORMALIZATION, f(l2norm::prepare));
-        r.add_builtin(B::BATCH_MATMUL, f(batch_matmul::prepare));
-        r.add_builtin(B::UNIDIRECTIONAL_SEQUENCE_LSTM, f(lstm::prepare));
-        r.add_builtin(B::SVDF, f(svdf::prepare));
+        r.add_builtin(B::FULLY_CONNECTED, f(dense::fully_connected::prepare));
+        r.add_builtin(B::QUANTIZE, f(quant::quantize::prepare));
+        r.add_builtin(B::DEQUANTIZE, f(quant::dequantize::prepare));
+        r.add_builtin(B::RESHAPE, f(movement::reshape::prepare_reshape));
+        r.add_builtin(B::SQUEEZE, f(movement::reshape::prepare_squeeze));
+        r.add_builtin(B::EXPAND_DIMS, f(movement::reshape::prepare_expand_dims));
+        r.add_builtin(B::SHAPE, f(movement::shape::prepare));
+        r.add_builtin(B::RESIZE_BILINEAR, f(movement::resize::prepare_bilinear));
+        r.add_builtin(B::RESIZE_NEAREST_NEIGHBOR, f(movement::resize::prepare_nearest));
+        r.add_builtin(B::SPACE_TO_BATCH_ND, f(movement::space_to_batch::prepare_space_to_batch));
+        r.add_builtin(B::BATCH_TO_SPACE_ND, f(movement::space_to_batch::prepare_batch_to_space));
+        r.add_builtin(B::AVERAGE_POOL_2D, f(reduce::pooling::prepare_average));
+        r.add_builtin(B::MAX_POOL_2D, f(reduce::pooling::prepare_max));
+        r.add_builtin(B::MEAN, f(reduce::reduction::prepare_mean));
+        r.add_builtin(B::SUM, f(reduce::reduction::prepare_sum));
+        r.add_builtin(B::REDUCE_MAX, f(reduce::reduction::prepare_max));
+        r.add_builtin(B::REDUCE_MIN, f(reduce::reduction::prepare_min));
+        r.add_builtin(B::SOFTMAX, f(activation::softmax::prepare));
+        r.add_builtin(B::ARG_MAX, f(reduce::arg_max::prepare_arg_max));
+        r.add_builtin(B::ARG_MIN, f(reduce::arg_max::prepare_arg_min));
+        r.add_builtin(B::ADD, f(elementwise::add_sub::prepare_add));
+        r.add_builtin(B::SUB, f(elementwise::add_sub::prepare_sub));
+        r.add_builtin(B::MUL, f(elementwise::mul::prepare));
+        r.add_builtin(B::DIV, f(elementwise::div::prepare));
+        r.add_builtin(B::POW, f(elementwise::pow::prepare));
+        r.add_builtin(B::SQUARED_DIFFERENCE, f(elementwise::squared_difference::prepare));
+        r.add_builtin(B::MAXIMUM, f(elementwise::maximum_minimum::prepare_maximum));
+        r.add_builtin(B::MINIMUM, f(elementwise::maximum_minimum::prepare_minimum));
+        r.add_builtin(B::RELU, f(activation::relu::prepare_relu));
+        r.add_builtin(B::RELU6, f(activation::relu::prepare_relu6));
+        r.add_builtin(B::RELU_N1_TO_1, f(activation::relu::prepare_relu_n1_to_1));
+        r.add_builtin(B::RELU_0_TO_1, f(activation::relu::prepare_relu_0_to_1));
+        r.add_builtin(B::LEAKY_RELU, f(activation::relu::prepare_leaky_relu));
+        r.add_builtin(B::HARD_SWISH, f(activation::hard_swish::prepare));
+        r.add_builtin(B::LOGISTIC, f(activation::lut_activations::prepare_logistic));
+        r.add_builtin(B::TANH, f(activation::lut_activations::prepare_tanh));
+        r.add_builtin(B::ELU, f(activation::lut_activations::prepare_elu));
+        r.add_builtin(B::GELU, f(activation::lut_activations::prepare_gelu));
+        r.add_builtin(B::EXP, f(elementwise::unary::prepare_exp));
+        r.add_builtin(B::LOG, f(elementwise::unary::prepare_log));
+        r.add_builtin(B::SQRT, f(elementwise::unary::prepare_sqrt));
+        r.add_builtin(B::RSQRT, f(elementwise::unary::prepare_rsqrt));
+        r.add_builtin(B::NEG, f(elementwise::unary::prepare_neg));
+        r.add_builtin(B::ABS, f(elementwise::unary::prepare_abs));
+        r.add_builtin(B::FLOOR, f(elementwise::unary::prepare_floor));
+        r.add_builtin(B::CONV_2D, f(conv::conv2d::prepare));
+        r.add_builtin(B::DEPTHWISE_CONV_2D, f(conv::depthwise::prepare));
+        r.add_builtin(B::TRANSPOSE_CONV, f(conv::transpose::prepare));
+        r.add_builtin(B::CONCATENATION, f(movement::concatenation::prepare));
+        r.add_builtin(B::PAD, f(movement::pad::prepare));
+        r.add_builtin(B::PADV2, f(movement::pad::prepare));
+        r.add_builtin(B::TRANSPOSE, f(movement::transpose::prepare));
+        r.add_builtin(B::STRIDED_SLICE, f(movement::strided_slice::prepare));
+        r.add_builtin(B::SLICE, f(movement::slice::prepare));
+        r.add_builtin(B::PACK, f(movement::pack::prepare_pack));
+        r.add_builtin(B::UNPACK, f(movement::pack::prepare_unpack));
+        r.add_builtin(B::SPLIT, f(movement::split::prepare_split));
+        r.add_builtin(B::SPLIT_V, f(movement::split::prepare_split_v));
+        r.add_builtin(B::GATHER, f(movement::gather::prepare));
+        r.add_builtin(B::TILE, f(movement::tile::prepare));
+        r.add_builtin(B::REVERSE_V2, f(movement::reverse::prepare));
+        r.add_builtin(B::DEPTH_TO_SPACE, f(movement::depth_to_space::prepare_depth_to_space));
+        r.add_builtin(B::SPACE_TO_DEPTH, f(movement::depth_to_space::prepare_space_to_depth));
+        r.add_builtin(B::EQUAL, f(elementwise::comparisons::prepare_equal));
+        r.add_builtin(B::NOT_EQUAL, f(elementwise::comparisons::prepare_not_equal));
+        r.add_builtin(B::LESS, f(elementwise::comparisons::prepare_less));
+        r.add_builtin(B::LESS_EQUAL, f(elementwise::comparisons::prepare_less_equal));
+        r.add_builtin(B::GREATER, f(elementwise::comparisons::prepare_greater));
+        r.add_builtin(B::GREATER_EQUAL, f(elementwise::comparisons::prepare_greater_equal));
+        r.add_builtin(B::SELECT, f(elementwise::select::prepare_select));
+        r.add_builtin(B::SELECT_V2, f(elementwise::select::prepare_select_v2));
+        r.add_builtin(B::LOGICAL_AND, f(elementwise::logical::prepare_and));
+        r.add_builtin(B::LOGICAL_OR, f(elementwise::logical::prepare_or));
+        r.add_builtin(B::LOGICAL_NOT, f(elementwise::logical::prepare_not));
+        r.add_builtin(B::CAST, f(quant::cast::prepare));
+        r.add_builtin(B::L2_NORMALIZATION, f(activation::l2norm::prepare));
+        r.add_builtin(B::BATCH_MATMUL, f(dense::batch_matmul::prepare));
+        r.add_builtin(B::UNIDIRECTIONAL_SEQUENCE_LSTM, f(rnn::lstm::prepare));
+        r.add_builtin(B::SVDF, f(rnn::svdf::prepare));
         r
     }
 
@@ -206,34 +175,6 @@ impl OpRegistry {
         self.find(code).is_some()
     }
 }
-
-/// The integer element types of the quantized kernels: int8, uint8 (legacy) and int16.
-pub(crate) trait QInt: Element + Copy + Default {
-    /// The type's range, as i32.
-    const MIN: i32;
-    const MAX: i32;
-    fn to_i32(self) -> i32;
-    /// C's `static_cast` from int32 (truncation); callers clamp to `[MIN, MAX]` first.
-    fn from_i32(v: i32) -> Self;
-}
-
-macro_rules! qint {
-    ($($t:ty),*) => {$(
-        impl QInt for $t {
-            const MIN: i32 = <$t>::MIN as i32;
-            const MAX: i32 = <$t>::MAX as i32;
-            #[inline(always)]
-            fn to_i32(self) -> i32 {
-                self as i32
-            }
-            #[inline(always)]
-            fn from_i32(v: i32) -> Self {
-                v as $t
-            }
-        }
-    )*};
-}
-qint!(i8, u8, i16);
 
 /// A tensor element type that can be viewed as a slice.
 pub trait Element: bytemuck::Pod + Send + Sync {

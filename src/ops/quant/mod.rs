@@ -1,0 +1,5 @@
+//! Type conversions: QUANTIZE, DEQUANTIZE and CAST.
+
+pub mod cast;
+pub mod dequantize;
+pub mod quantize;
