@@ -129,3 +129,17 @@ fn pooling_work_is_declared_and_bounded_by_max_work_per_invoke() {
     let opts = InterpreterOptions { max_work_per_invoke: work, ..Default::default() };
     assert!(Interpreter::with_options(&model, &OpRegistry::with_builtins(), &opts).is_ok());
 }
+
+/// A structure-aware fuzzer mutant of the golden LSTM (3.2 KB) runs 3 x 65535 time steps: 0.5 s
+/// per invoke in release, 10 s under the instrumented fuzzer. Its work is declared at prepare.
+#[test]
+fn lstm_work_is_declared_and_bounded_by_max_work_per_invoke() {
+    let model = Model::from_bytes(&regression("lstm_196k_steps_slow-unit-78ab7bb3.tflite")).unwrap();
+    let work = Interpreter::new(&model).unwrap().work_per_invoke();
+    assert!(work > 100_000_000, "{work}: over the fuzzing harness's limit");
+    let opts = InterpreterOptions { max_work_per_invoke: 100_000_000, ..Default::default() };
+    match Interpreter::with_options(&model, &OpRegistry::with_builtins(), &opts) {
+        Err(e) => assert!(e.to_string().contains("LSTM steps"), "{e}"),
+        Ok(_) => panic!("prepared over the work limit"),
+    }
+}
