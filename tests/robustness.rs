@@ -143,3 +143,12 @@ fn lstm_work_is_declared_and_bounded_by_max_work_per_invoke() {
         Ok(_) => panic!("prepared over the work limit"),
     }
 }
+
+/// A fuzzer mutant (560 bytes): an int16 power-of-two SUB whose input scale is 2^94 times its
+/// output's. gemmlowp's RoundingDivideByPOT takes exponents 0..=31 (a debug assertion fired in
+/// debug builds); TFLite's result is undefined there, so qlite refuses it at prepare.
+#[test]
+fn an_int16_power_of_two_shift_beyond_31_is_refused() {
+    let e = prepare_error("add_int16_pot_shift_over_31_crash-8466bcb8.tflite");
+    assert!(e.contains("(SUB): power-of-two int16 path: input shifts -94 and 0"), "{e}");
+}

@@ -363,6 +363,13 @@ fn prepare_op<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dyn Ke
                             "power-of-two int16 path: input shifts {sh1} and {sh2} (one must be 0, both ≤ 0)"
                         )));
                     }
+                    if sh1 < -31 || sh2 < -31 {
+                        // gemmlowp's RoundingDivideByPOT takes exponents 0..=31; beyond, TFLite
+                        // shifts an int by 32 or more, which C++ leaves undefined.
+                        return Err(ctx.unsupported(format!(
+                            "power-of-two int16 path: input shifts {sh1} and {sh2}; below -31 TFLite's result is undefined"
+                        )));
+                    }
                     if op == Op::Add && !plan.is_elementwise() {
                         return Err(ctx.unsupported("power-of-two int16 ADD does not broadcast in TFLite"));
                     }
