@@ -152,3 +152,13 @@ fn an_int16_power_of_two_shift_beyond_31_is_refused() {
     let e = prepare_error("add_int16_pot_shift_over_31_crash-8466bcb8.tflite");
     assert!(e.contains("(SUB): power-of-two int16 path: input shifts -94 and 0"), "{e}");
 }
+
+/// Work is declared per operator at prepare. cnn_int8 (batch 1), by hand: CONV_2D 10×10×4
+/// outputs × 3×3×1 taps = 3600, MAX_POOL_2D 5×5×4 outputs × 2×2 window = 400,
+/// FULLY_CONNECTED 16×100 = 1600 and 3×16 = 48.
+#[test]
+fn declared_work_of_a_small_cnn_is_its_multiply_adds_and_window_cells() {
+    let path = format!("{}/models/cnn_int8.tflite", env!("CARGO_MANIFEST_DIR"));
+    let model = Model::from_file(path).unwrap();
+    assert_eq!(Interpreter::new(&model).unwrap().work_per_invoke(), 3600 + 400 + 1600 + 48);
+}

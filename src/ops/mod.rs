@@ -344,6 +344,11 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
         self.work.used.set(total);
         Ok(())
     }
+    /// [`Self::charge_work`] for the product of `dims` (multiply-adds of a matrix product or a
+    /// convolution: output elements × accumulation depth), saturating.
+    pub fn charge_macs(&self, dims: &[usize], what: &str) -> Result<()> {
+        self.charge_work(dims.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64)), what)
+    }
     /// A zero-filled buffer of `n` elements for this kernel, charged to the memory budget and
     /// allocated fallibly: an error, never an abort, when it does not fit.
     pub fn alloc<T: Clone + Default>(&self, n: usize, what: &str) -> Result<Vec<T>> {

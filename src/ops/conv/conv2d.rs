@@ -301,6 +301,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let s = ConvShape { g, fc, groups, fpg: oc / groups };
     let w_len = product(ctx, &[oc, fh, fw, fc])?;
     ctx.set_output_shape(0, g.output_shape())?;
+    ctx.charge_macs(&[g.batches, g.out_h, g.out_w, oc, fh, fw, fc], "CONV_2D multiply-adds")?;
     let has_bias = ctx.has_input(2);
     if has_bias {
         check_bias_len(ctx, 2, oc)?;

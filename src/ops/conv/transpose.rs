@@ -420,6 +420,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     product(ctx, &[batches, out_h, out_w, out_c])?;
     let w_len = product(ctx, &[oc, fh, fw, in_c])?;
     ctx.set_output_shape(0, vec![batches, out_h, out_w, out_c])?;
+    ctx.charge_macs(&[batches, in_h, in_w, in_c, fh, fw, out_c], "TRANSPOSE_CONV multiply-adds")?;
     let has_bias = ctx.has_input(BIAS);
     if has_bias {
         check_bias_len(ctx, BIAS, oc)?;

@@ -331,6 +331,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     out_shape.push(a_dim);
     out_shape.push(c_dim);
     let out_len: usize = out_shape.iter().product();
+    ctx.charge_macs(&[out_len, k_l], "BATCH_MATMUL multiply-adds")?;
     ctx.set_output_shape(0, out_shape)?;
 
     // TFLite's view: compression, then filter [.., C, K] and input [.., K, A] (data [.., A, K]).

@@ -241,6 +241,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         vec![batches, units]
     };
     ctx.set_output_shape(0, out_shape)?;
+    ctx.charge_macs(&[batches, units, depth], "FULLY_CONNECTED multiply-adds")?;
     let g = Geometry { batches, depth, units };
 
     let (ti, tw, to) = (ctx.input_dtype(0)?, ctx.input_dtype(1)?, ctx.output_dtype(0)?);
