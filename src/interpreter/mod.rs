@@ -21,7 +21,10 @@ use std::borrow::Cow;
 use crate::dtype::DType;
 use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Tensor};
-use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, WorkBudget};
+use crate::ops::{
+    Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, Scratch, ScratchLayout,
+    StateLayout, WorkBudget,
+};
 
 mod plan;
 use plan::plan;
@@ -109,6 +112,8 @@ impl Default for InterpreterOptions {
 struct Step<'m> {
     op_index: usize,
     kernel: Box<dyn Kernel + 'm>,
+    /// The scratch and state regions the kernel requested.
+    scratch: ScratchLayout,
 }
 
 /// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
@@ -120,6 +125,10 @@ pub struct Interpreter<'m> {
     locs: Vec<Loc>,
     owned: Vec<AlignedBuf>,
     arena: AlignedBuf,
+    /// The scratch block of the running operator (as large as the largest operator's).
+    scratch: AlignedBuf,
+    /// Every operator's persistent state ([`PrepareContext::request_state`]).
+    state: AlignedBuf,
     steps: Vec<Step<'m>>,
     memory_bytes: u64,
     work: u64,
@@ -175,6 +184,7 @@ impl<'m> Interpreter<'m> {
         let budget = Budget::new(options.max_memory_bytes);
         let work = WorkBudget::new(options.max_work_per_invoke);
         let mut steps = Vec::new();
+        let mut state_layout = StateLayout::default();
         // Per step, the bytes each non-constant input and output had when the kernel was
         // prepared: checked against the final plan below, so that no kernel can ever run on a
         // tensor whose size changed after it captured its geometry.
@@ -234,9 +244,12 @@ impl<'m> Interpreter<'m> {
                 budget: &budget,
                 work: &work,
                 profile: options.profile,
+                scratch: ScratchLayout::default(),
+                state: &mut state_layout,
             };
-            let mut kernel = prepare(&mut ctx)?;
+            let kernel = prepare(&mut ctx)?;
             let folded = std::mem::take(&mut ctx.folded_outputs);
+            let scratch = std::mem::take(&mut ctx.scratch);
             let n_out = op.outputs.len();
             if n_out > 0 && folded.len() == n_out && folded.iter().all(Option::is_some) {
                 // The kernel computed its outputs from shapes alone.
@@ -252,10 +265,12 @@ impl<'m> Interpreter<'m> {
             let outputs_are_model_outputs = op.outputs.iter().flatten().any(|&t| is_model_output[t]);
             if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
                 // Folding runs the kernel: its failures are run-time ones (or internal).
-                fold(model, op, &mut tensors, kernel.as_mut(), &budget).map_err(|e| match e {
-                    e @ Error::Internal(_) => e,
-                    e => op_err_of(e.op_kind().unwrap_or(OpErrorKind::Runtime), format!("while folding: {e}")),
-                })?;
+                fold(model, op, &mut tensors, kernel.as_ref(), &scratch, &state_layout, &budget).map_err(
+                    |e| match e {
+                        e @ Error::Internal(_) => e,
+                        e => op_err_of(e.op_kind().unwrap_or(OpErrorKind::Runtime), format!("while folding: {e}")),
+                    },
+                )?;
                 continue;
             }
             let mut sizes = Vec::new();
@@ -273,7 +288,7 @@ impl<'m> Interpreter<'m> {
                 continue;
             }
             prepared_sizes.push(sizes);
-            steps.push(Step { op_index, kernel });
+            steps.push(Step { op_index, kernel, scratch });
         }
 
         // Materialize constants: borrowed from the file when aligned for their type, else copied.
@@ -348,6 +363,10 @@ impl<'m> Interpreter<'m> {
         let (arena_len, offsets) = plan(&live);
         budget.charge(arena_len as u64, "the activation arena")?;
         let arena = AlignedBuf::try_zeroed(arena_len)?;
+        // Charged when requested.
+        let scratch = AlignedBuf::try_zeroed(steps.iter().map(|s| s.scratch.scratch_bytes).max().unwrap_or(0))?;
+        let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
+        state_layout.reset(state.bytes_mut());
         for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
             locs[t] = Loc::Arena { offset, len: size };
         }
@@ -376,6 +395,8 @@ impl<'m> Interpreter<'m> {
             locs,
             owned,
             arena,
+            scratch,
+            state,
             steps,
             memory_bytes: budget.used(),
             work: work.used(),
@@ -515,7 +536,7 @@ impl<'m> Interpreter<'m> {
         let sg = &self.model.subgraphs()[self.subgraph];
         let arena_len = self.arena.len;
         let arena = self.arena.bytes_mut().as_mut_ptr();
-        let Some(step) = self.steps.get_mut(index) else { return Ok(()) };
+        let Some(step) = self.steps.get(index) else { return Ok(()) };
         let op = &sg.operators[step.op_index];
         let inputs = Inputs {
             arena,
@@ -526,9 +547,21 @@ impl<'m> Interpreter<'m> {
             ids: &op.inputs,
         };
         let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+        let (block_len, state_len) = (self.scratch.len, self.state.len);
+        // SAFETY: the scratch block and the state area are buffers of their own, borrowed by
+        // nothing else while the kernel runs; the step's regions were laid out inside them.
+        let mut scratch = unsafe {
+            Scratch::new(
+                &step.scratch.regions,
+                self.scratch.bytes_mut().as_mut_ptr(),
+                block_len,
+                self.state.bytes_mut().as_mut_ptr(),
+                state_len,
+            )
+        };
         // A kernel's own operator error keeps its kind, and an invariant failure stays internal;
         // anything else a kernel returns at invoke is a run-time failure of this operator.
-        step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
+        step.kernel.eval(&inputs, &mut outputs, &mut scratch).map_err(|e| match e {
             e @ Error::Operator { .. } => e,
             Error::Internal(msg) => Error::Internal(format!(
                 "subgraph {}, operator {} ({}): {msg}",
@@ -652,7 +685,9 @@ fn fold<'m>(
     model: &'m Model,
     op: &crate::model::Operator,
     tensors: &mut [PrepTensor<'m>],
-    kernel: &mut dyn Kernel,
+    kernel: &dyn Kernel,
+    scratch: &ScratchLayout,
+    state_layout: &StateLayout,
     budget: &Budget,
 ) -> Result<()> {
     let sg = model.main_subgraph();
@@ -679,7 +714,21 @@ fn fold<'m>(
     let arena_ptr = arena.bytes_mut().as_mut_ptr();
     let inputs = Inputs { arena: arena_ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &op.inputs };
     let mut outputs = Outputs { arena: arena_ptr, arena_len: total, locs: &locs, ids: &op.outputs };
-    kernel.eval(&inputs, &mut outputs)?;
+    // The operator's scratch and state, for this one run (charged when requested).
+    let mut block = AlignedBuf::try_zeroed(scratch.scratch_bytes)?;
+    let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
+    state_layout.reset(state.bytes_mut());
+    // SAFETY: two buffers of their own, alive for the call; the regions were laid out in them.
+    let mut sc = unsafe {
+        Scratch::new(
+            &scratch.regions,
+            block.bytes_mut().as_mut_ptr(),
+            block.len,
+            state.bytes_mut().as_mut_ptr(),
+            state.len,
+        )
+    };
+    kernel.eval(&inputs, &mut outputs, &mut sc)?;
     for (t, off, len) in out_ranges {
         tensors[t].known = Some(Cow::Owned(arena.bytes()[off..off + len].to_vec()));
     }
