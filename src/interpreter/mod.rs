@@ -5,7 +5,11 @@
 //!   (an unknown operator is an error naming its index and opcode or custom name), runs each
 //!   kernel's `prepare` in execution order, folds operators whose inputs are all known at prepare
 //!   time (shape arithmetic such as Keras `Flatten`'s SHAPE → STRIDED_SLICE → PACK), and plans one
-//!   arena for every other tensor from the tensors' lifetimes, reusing the memory of dead tensors.
+//!   arena for every other tensor from the tensors' lifetimes, reusing the memory of dead tensors;
+//!   each operator's scratch ([`PrepareContext::request_scratch`]) is a block of the same arena,
+//!   live during that operator's step only, so [`Interpreter::arena_size`] is the whole working
+//!   memory. Operator state ([`PrepareContext::request_state`]: LSTM, SVDF) is in a separate
+//!   area that is never reused; [`Interpreter::reset_state`] puts it back to its initial value.
 //! - The graph is checked before any kernel trusts it: a tensor written by two operators, or read
 //!   (other than a variable) before the operator that writes it, is refused, and after planning
 //!   every operator's tensors must still have the sizes its kernel was prepared with. An operator
@@ -114,6 +118,8 @@ struct Step<'m> {
     kernel: Box<dyn Kernel + 'm>,
     /// The scratch and state regions the kernel requested.
     scratch: ScratchLayout,
+    /// Arena offset of this step's scratch block (`scratch.scratch_bytes` long).
+    scratch_offset: usize,
 }
 
 /// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
@@ -125,10 +131,10 @@ pub struct Interpreter<'m> {
     locs: Vec<Loc>,
     owned: Vec<AlignedBuf>,
     arena: AlignedBuf,
-    /// The scratch block of the running operator (as large as the largest operator's).
-    scratch: AlignedBuf,
-    /// Every operator's persistent state ([`PrepareContext::request_state`]).
+    /// Every operator's persistent state ([`PrepareContext::request_state`]), never reused.
     state: AlignedBuf,
+    /// Where each state region lies and the value it starts from.
+    state_layout: StateLayout,
     steps: Vec<Step<'m>>,
     memory_bytes: u64,
     work: u64,
@@ -288,7 +294,7 @@ impl<'m> Interpreter<'m> {
                 continue;
             }
             prepared_sizes.push(sizes);
-            steps.push(Step { op_index, kernel, scratch });
+            steps.push(Step { op_index, kernel, scratch, scratch_offset: 0 });
         }
 
         // Materialize constants: borrowed from the file when aligned for their type, else copied.
@@ -360,15 +366,25 @@ impl<'m> Interpreter<'m> {
             };
             live.push((t, size, f, l));
         }
+        // Each step's scratch block is live during that step only (keyed after the tensors).
+        let n_tensors = tensors.len();
+        for (s, step) in steps.iter().enumerate() {
+            if step.scratch.scratch_bytes > 0 {
+                live.push((n_tensors + s, step.scratch.scratch_bytes, s, s));
+            }
+        }
         let (arena_len, offsets) = plan(&live);
-        budget.charge(arena_len as u64, "the activation arena")?;
+        budget.charge(arena_len as u64, "the activation arena (tensors and operator scratch)")?;
         let arena = AlignedBuf::try_zeroed(arena_len)?;
         // Charged when requested.
-        let scratch = AlignedBuf::try_zeroed(steps.iter().map(|s| s.scratch.scratch_bytes).max().unwrap_or(0))?;
         let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
         state_layout.reset(state.bytes_mut());
         for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
-            locs[t] = Loc::Arena { offset, len: size };
+            if t < n_tensors {
+                locs[t] = Loc::Arena { offset, len: size };
+            } else if let Some(step) = steps.get_mut(t - n_tensors) {
+                step.scratch_offset = offset;
+            }
         }
         for (step, sizes) in steps.iter().zip(&prepared_sizes) {
             for &(t, bytes) in sizes {
@@ -395,8 +411,8 @@ impl<'m> Interpreter<'m> {
             locs,
             owned,
             arena,
-            scratch,
             state,
+            state_layout,
             steps,
             memory_bytes: budget.used(),
             work: work.used(),
@@ -407,9 +423,20 @@ impl<'m> Interpreter<'m> {
     pub fn model(&self) -> &'m Model {
         self.model
     }
-    /// Bytes of the activation arena.
+    /// Bytes of the activation arena: every tensor computed at invoke and every operator's
+    /// scratch, placed by lifetime (so memory is reused).
     pub fn arena_size(&self) -> usize {
         self.arena.len
+    }
+    /// Bytes of the persistent state of the operators (recurrent state: LSTM, SVDF).
+    pub fn state_size(&self) -> usize {
+        self.state.len
+    }
+    /// Resets every operator's persistent state to the value it started from (TFLite's
+    /// `ResetVariableTensors`: 0, or the zero point for int8 state), so the next invoke runs as
+    /// the first one did.
+    pub fn reset_state(&mut self) {
+        self.state_layout.reset(self.state.bytes_mut());
     }
     /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena,
     /// kernel scratch and state, packed weights, folded and copied constants.
@@ -547,13 +574,19 @@ impl<'m> Interpreter<'m> {
             ids: &op.inputs,
         };
         let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
-        let (block_len, state_len) = (self.scratch.len, self.state.len);
-        // SAFETY: the scratch block and the state area are buffers of their own, borrowed by
-        // nothing else while the kernel runs; the step's regions were laid out inside them.
+        let (block_offset, block_len) = (step.scratch_offset, step.scratch.scratch_bytes);
+        if block_offset.checked_add(block_len).is_none_or(|end| end > arena_len) {
+            return Err(Error::Internal(format!("operator {}: scratch block outside the arena", step.op_index)));
+        }
+        let state_len = self.state.len;
+        // SAFETY: the scratch block is inside the arena (checked above) and the planner placed it
+        // where no tensor live during this step (the operator's inputs and outputs) lies; the
+        // state area is a buffer of its own. Nothing else borrows either while the kernel runs,
+        // and the step's regions were laid out inside them.
         let mut scratch = unsafe {
             Scratch::new(
                 &step.scratch.regions,
-                self.scratch.bytes_mut().as_mut_ptr(),
+                arena.add(block_offset),
                 block_len,
                 self.state.bytes_mut().as_mut_ptr(),
                 state_len,
@@ -714,7 +747,8 @@ fn fold<'m>(
     let arena_ptr = arena.bytes_mut().as_mut_ptr();
     let inputs = Inputs { arena: arena_ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &op.inputs };
     let mut outputs = Outputs { arena: arena_ptr, arena_len: total, locs: &locs, ids: &op.outputs };
-    // The operator's scratch and state, for this one run (charged when requested).
+    // The operator's scratch and state, for this one run (state charged when requested).
+    budget.charge(scratch.scratch_bytes as u64, "scratch of an operator folded at prepare time")?;
     let mut block = AlignedBuf::try_zeroed(scratch.scratch_bytes)?;
     let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
     state_layout.reset(state.bytes_mut());

@@ -250,6 +250,18 @@ impl Budget {
     pub(crate) fn used(&self) -> u64 {
         self.used.get()
     }
+    /// An [`Error::Limit`] when charging `bytes` more would pass the limit (charges nothing).
+    pub(crate) fn check(&self, bytes: u64, what: &str) -> Result<()> {
+        let total = self.used.get().saturating_add(bytes);
+        if total > self.limit {
+            return Err(Error::Limit {
+                what: format!("memory for {what} (bytes, in total)"),
+                value: total,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The work budget of one invoke ([`crate::InterpreterOptions::max_work_per_invoke`]): kernels
@@ -543,9 +555,10 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     }
     /// Requests a scratch region of `n` elements of `T` that [`Kernel::eval`] gets zero-filled
     /// from its [`Scratch`] at every invoke (an im2col patch, accumulators, a re-laid-out copy
-    /// of a non-constant operand). Its bytes are charged to the memory budget like
-    /// [`Self::alloc`]; the interpreter places them in its arena, shared with the tensors and the
-    /// scratch of operators that are not running.
+    /// of a non-constant operand). The interpreter places each operator's scratch in the arena
+    /// as a block live only while the operator runs, so it shares memory with tensors and with
+    /// other operators' scratch; it is charged to the memory budget with the arena (and refused
+    /// here when it alone would pass the budget).
     pub fn request_scratch<T: bytemuck::Pod>(&mut self, n: usize, what: &str) -> Result<ScratchId> {
         self.request(n, std::mem::size_of::<T>(), false, what)
     }
@@ -562,7 +575,14 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     fn request(&mut self, n: usize, size: usize, state: bool, what: &str) -> Result<ScratchId> {
         let over = |ctx: &Self, msg: String| ctx.err_of_kind(OpErrorKind::OverLimit, msg);
         let bytes = n.checked_mul(size).ok_or_else(|| over(self, format!("{what}: {n} elements is too large")))?;
-        self.charge(bytes, what)?;
+        if state {
+            self.charge(bytes, what)?;
+        } else {
+            // Charged with the arena, which holds it; refused now if it cannot fit at all.
+            self.budget
+                .check(bytes as u64, what)
+                .map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))?;
+        }
         self.scratch.add(bytes, state, &mut self.state.end).ok_or_else(|| {
             over(self, format!("{what}: too many or too large scratch regions (at most {MAX_SCRATCH_REGIONS})"))
         })
