@@ -17,6 +17,10 @@
 //!   budget ([`InterpreterOptions::max_memory_bytes`]) before it is allocated.
 //! - [`Interpreter::invoke`] runs the kernels in order. It allocates nothing and re-validates
 //!   nothing.
+//! - What prepare made is a [`PreparedGraph`]: immutable, `Send + Sync`, behind an `Arc`.
+//!   [`Interpreter::share`] / [`Interpreter::from_prepared`] make more interpreters of it, each
+//!   with only its own arena and state, so N interpreters (or threads) of one model hold one copy
+//!   of the prepared weights.
 //! - Any tensor can be read after `invoke`; an intermediate one keeps its value only until the
 //!   planner reuses its memory, unless [`InterpreterOptions::preserve_all_tensors`] is set.
 
@@ -122,28 +126,69 @@ struct Step<'m> {
     scratch_offset: usize,
 }
 
-/// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
-/// as needed.
-pub struct Interpreter<'m> {
+/// The immutable result of preparing a model: the prepared kernels (multipliers, tables, packed
+/// or widened weights), constants qlite had to copy or fold, where every tensor lives, and the
+/// arena and state layout. It is `Send + Sync` and shared (`Arc`) by every [`Interpreter`]
+/// made from it ([`Interpreter::share`], [`Interpreter::from_prepared`]), so N interpreters of
+/// one model, on any threads, hold one copy of it and each only its own arena and state.
+pub struct PreparedGraph<'m> {
     model: &'m Model,
     subgraph: usize,
     shapes: Vec<Vec<usize>>,
     locs: Vec<Loc>,
     owned: Vec<AlignedBuf>,
+    steps: Vec<Step<'m>>,
+    /// Bytes of the arena each interpreter allocates.
+    arena_len: usize,
+    /// Where each state region lies and the value it starts from.
+    state_layout: StateLayout,
+    /// Bytes charged for this graph itself (everything but an interpreter's arena and state).
+    memory_bytes: u64,
+    work: u64,
+}
+
+impl std::fmt::Debug for PreparedGraph<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedGraph")
+            .field("operators_run", &self.steps.len())
+            .field("arena_bytes", &self.arena_len)
+            .field("prepared_bytes", &self.memory_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedGraph<'_> {
+    /// Bytes charged to the memory budget for the graph itself, shared by its interpreters:
+    /// packed or widened weights, folded and copied constants, tables (not the arenas and state
+    /// of the interpreters).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+    /// Bytes of the arena each interpreter of this graph allocates.
+    pub fn arena_size(&self) -> usize {
+        self.arena_len
+    }
+    /// Bytes of the operator state each interpreter of this graph allocates.
+    pub fn state_size(&self) -> usize {
+        self.state_layout.end
+    }
+}
+
+/// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
+/// as needed. It holds its own arena (inputs, outputs, intermediate tensors, scratch) and
+/// operator state, and shares the [`PreparedGraph`] with the interpreters [`Interpreter::share`]
+/// makes.
+pub struct Interpreter<'m> {
+    graph: std::sync::Arc<PreparedGraph<'m>>,
     arena: AlignedBuf,
     /// Every operator's persistent state ([`PrepareContext::request_state`]), never reused.
     state: AlignedBuf,
-    /// Where each state region lies and the value it starts from.
-    state_layout: StateLayout,
-    steps: Vec<Step<'m>>,
-    memory_bytes: u64,
-    work: u64,
 }
 
 impl std::fmt::Debug for Interpreter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interpreter")
-            .field("operators_run", &self.steps.len())
+            .field("operators_run", &self.graph.steps.len())
             .field("arena_bytes", &self.arena.len)
             .finish_non_exhaustive()
     }
@@ -404,24 +449,60 @@ impl<'m> Interpreter<'m> {
             }
         }
         let shapes = tensors.into_iter().map(|t| t.shape).collect();
-        Ok(Interpreter {
+        let own = (arena.len + state.len) as u64;
+        let graph = PreparedGraph {
             model,
             subgraph,
             shapes,
             locs,
             owned,
-            arena,
-            state,
-            state_layout,
             steps,
-            memory_bytes: budget.used(),
+            arena_len,
+            state_layout,
+            memory_bytes: budget.used().saturating_sub(own),
             work: work.used(),
-        })
+        };
+        Ok(Interpreter { graph: std::sync::Arc::new(graph), arena, state })
+    }
+
+    /// A new interpreter of an already prepared graph: allocates only its own arena and state
+    /// (the graph's kernels, weights and constants are shared, not copied); an error, not an
+    /// abort, when they cannot be allocated.
+    pub fn from_prepared(graph: std::sync::Arc<PreparedGraph<'m>>) -> Result<Self> {
+        let arena = AlignedBuf::try_zeroed(graph.arena_len)?;
+        let mut state = AlignedBuf::try_zeroed(graph.state_layout.end)?;
+        graph.state_layout.reset(state.bytes_mut());
+        Ok(Interpreter { graph, arena, state })
+    }
+
+    /// Another interpreter of the same prepared graph ([`Self::from_prepared`] of
+    /// [`Self::prepared`]), with its own fresh arena and state: for another thread, or another
+    /// stream of a recurrent model. Each interpreter is `Send`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qlite::Error> {
+    /// let model = qlite::Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
+    /// let mut a = qlite::Interpreter::new(&model)?;
+    /// let mut b = a.share()?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| a.invoke());
+    ///     s.spawn(|| b.invoke());
+    /// });
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn share(&self) -> Result<Self> {
+        Self::from_prepared(self.graph.clone())
+    }
+
+    /// The prepared graph this interpreter runs (shared with the interpreters made from it).
+    pub fn prepared(&self) -> &std::sync::Arc<PreparedGraph<'m>> {
+        &self.graph
     }
 
     /// The model.
     pub fn model(&self) -> &'m Model {
-        self.model
+        self.graph.model
     }
     /// Bytes of the activation arena: every tensor computed at invoke and every operator's
     /// scratch, placed by lifetime (so memory is reused).
@@ -436,40 +517,43 @@ impl<'m> Interpreter<'m> {
     /// `ResetVariableTensors`: 0, or the zero point for int8 state), so the next invoke runs as
     /// the first one did.
     pub fn reset_state(&mut self) {
-        self.state_layout.reset(self.state.bytes_mut());
+        self.graph.state_layout.reset(self.state.bytes_mut());
     }
-    /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena,
-    /// kernel scratch and state, packed weights, folded and copied constants.
+    /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena
+    /// (with the kernels' scratch) and the kernels' state of this interpreter, plus its prepared
+    /// graph's packed weights, folded and copied constants ([`PreparedGraph::memory_bytes`],
+    /// shared with the interpreters made by [`Interpreter::share`]).
     pub fn memory_bytes(&self) -> u64 {
-        self.memory_bytes
+        self.graph.memory_bytes + (self.arena.len + self.state.len) as u64
     }
     /// The work one invoke does, as the kernels declared it at prepare
     /// ([`InterpreterOptions::max_work_per_invoke`]; today pooling's window steps only).
     pub fn work_per_invoke(&self) -> u64 {
-        self.work
+        self.graph.work
     }
     /// Number of operators run per invoke (operators folded at prepare time are not counted).
     pub fn num_steps(&self) -> usize {
-        self.steps.len()
+        self.graph.steps.len()
     }
     /// Tensor indices of the model's inputs.
     pub fn inputs(&self) -> &'m [usize] {
-        &self.model.subgraphs()[self.subgraph].inputs
+        &self.graph.model.subgraphs()[self.graph.subgraph].inputs
     }
     /// Tensor indices of the model's outputs.
     pub fn outputs(&self) -> &'m [usize] {
-        &self.model.subgraphs()[self.subgraph].outputs
+        &self.graph.model.subgraphs()[self.graph.subgraph].outputs
     }
     /// Metadata of a tensor.
     pub fn tensor_info(&self, tensor: usize) -> Result<&'m Tensor> {
-        self.model.subgraphs()[self.subgraph]
+        self.graph.model.subgraphs()[self.graph.subgraph]
             .tensors
             .get(tensor)
             .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
     }
     /// The shape of a tensor as prepared.
     pub fn tensor_shape(&self, tensor: usize) -> Result<&[usize]> {
-        self.shapes
+        self.graph
+            .shapes
             .get(tensor)
             .map(Vec::as_slice)
             .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
@@ -481,12 +565,14 @@ impl<'m> Interpreter<'m> {
     }
     /// The bytes of any tensor (empty for a tensor that no operator materializes).
     pub fn tensor_bytes(&self, tensor: usize) -> Result<&[u8]> {
-        Ok(match self.locs.get(tensor).ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))? {
-            Loc::None => &[],
-            Loc::Arena { offset, len } => &self.arena.bytes()[*offset..offset + len],
-            Loc::Model { offset, len } => &self.model.bytes()[*offset..offset + len],
-            Loc::Owned { index } => self.owned[*index].bytes(),
-        })
+        Ok(
+            match self.graph.locs.get(tensor).ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))? {
+                Loc::None => &[],
+                Loc::Arena { offset, len } => &self.arena.bytes()[*offset..offset + len],
+                Loc::Model { offset, len } => &self.graph.model.bytes()[*offset..offset + len],
+                Loc::Owned { index } => self.graph.owned[*index].bytes(),
+            },
+        )
     }
     /// Any tensor's values, typed.
     pub fn tensor<T: Element>(&self, tensor: usize) -> Result<&[T]> {
@@ -497,7 +583,7 @@ impl<'m> Interpreter<'m> {
     /// Input `k`'s bytes, to fill before `invoke`.
     pub fn input_bytes_mut(&mut self, k: usize) -> Result<&mut [u8]> {
         let t = self.io_tensor(self.inputs(), k, "input")?;
-        match self.locs[t] {
+        match self.graph.locs[t] {
             Loc::Arena { offset, len } => Ok(&mut self.arena.bytes_mut()[offset..offset + len]),
             _ => Ok(&mut []),
         }
@@ -550,7 +636,7 @@ impl<'m> Interpreter<'m> {
     /// # }
     /// ```
     pub fn invoke_with<O: Observer + ?Sized>(&mut self, observer: &mut O) -> Result<()> {
-        for step in 0..self.steps.len() {
+        for step in 0..self.graph.steps.len() {
             self.run_step(step)?;
             if O::ACTIVE {
                 observer.after_op(&OpView { interp: self, step })?;
@@ -560,20 +646,20 @@ impl<'m> Interpreter<'m> {
     }
 
     fn run_step(&mut self, index: usize) -> Result<()> {
-        let sg = &self.model.subgraphs()[self.subgraph];
+        let sg = &self.graph.model.subgraphs()[self.graph.subgraph];
         let arena_len = self.arena.len;
         let arena = self.arena.bytes_mut().as_mut_ptr();
-        let Some(step) = self.steps.get(index) else { return Ok(()) };
+        let Some(step) = self.graph.steps.get(index) else { return Ok(()) };
         let op = &sg.operators[step.op_index];
         let inputs = Inputs {
             arena,
             arena_len,
-            model: self.model.bytes(),
-            owned: &self.owned,
-            locs: &self.locs,
+            model: self.graph.model.bytes(),
+            owned: &self.graph.owned,
+            locs: &self.graph.locs,
             ids: &op.inputs,
         };
-        let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+        let mut outputs = Outputs { arena, arena_len, locs: &self.graph.locs, ids: &op.outputs };
         let (block_offset, block_len) = (step.scratch_offset, step.scratch.scratch_bytes);
         if block_offset.checked_add(block_len).is_none_or(|end| end > arena_len) {
             return Err(Error::Internal(format!("operator {}: scratch block outside the arena", step.op_index)));
@@ -598,14 +684,14 @@ impl<'m> Interpreter<'m> {
             e @ Error::Operator { .. } => e,
             Error::Internal(msg) => Error::Internal(format!(
                 "subgraph {}, operator {} ({}): {msg}",
-                self.subgraph,
+                self.graph.subgraph,
                 step.op_index,
-                self.model.opcode(op).name()
+                self.graph.model.opcode(op).name()
             )),
             e => Error::Operator {
-                subgraph: self.subgraph,
+                subgraph: self.graph.subgraph,
                 op: step.op_index,
-                opcode: self.model.opcode(op).name(),
+                opcode: self.graph.model.opcode(op).name(),
                 msg: e.to_string(),
                 kind: OpErrorKind::Runtime,
             },
@@ -641,8 +727,8 @@ pub struct OpView<'i, 'm> {
 
 impl<'m> OpView<'_, 'm> {
     fn operator(&self) -> &'m crate::model::Operator {
-        let op_index = self.interp.steps.get(self.step).map_or(0, |s| s.op_index);
-        &self.interp.model.subgraphs()[self.interp.subgraph].operators[op_index]
+        let op_index = self.interp.graph.steps.get(self.step).map_or(0, |s| s.op_index);
+        &self.interp.graph.model.subgraphs()[self.interp.graph.subgraph].operators[op_index]
     }
     /// The position of this operator among those run per invoke (folded operators are not run).
     pub fn step(&self) -> usize {
@@ -650,11 +736,11 @@ impl<'m> OpView<'_, 'm> {
     }
     /// The operator's index in its subgraph.
     pub fn op_index(&self) -> usize {
-        self.interp.steps.get(self.step).map_or(0, |s| s.op_index)
+        self.interp.graph.steps.get(self.step).map_or(0, |s| s.op_index)
     }
     /// The operator's code (`opcode().name()` is `CONV_2D`, or a custom op's name).
     pub fn opcode(&self) -> &'m crate::model::OperatorCode {
-        self.interp.model.opcode(self.operator())
+        self.interp.graph.model.opcode(self.operator())
     }
     /// The operator's input tensor indices (`None` for an omitted optional input).
     pub fn inputs(&self) -> &'m [Option<usize>] {

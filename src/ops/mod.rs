@@ -576,7 +576,8 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
         let over = |ctx: &Self, msg: String| ctx.err_of_kind(OpErrorKind::OverLimit, msg);
         let bytes = n.checked_mul(size).ok_or_else(|| over(self, format!("{what}: {n} elements is too large")))?;
         if state {
-            self.charge(bytes, what)?;
+            // The state area's footprint: regions are 16-byte aligned.
+            self.charge(bytes.checked_next_multiple_of(16).unwrap_or(usize::MAX), what)?;
         } else {
             // Charged with the arena, which holds it; refused now if it cannot fit at all.
             self.budget
