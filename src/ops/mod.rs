@@ -557,8 +557,9 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// from its [`Scratch`] at every invoke (an im2col patch, accumulators, a re-laid-out copy
     /// of a non-constant operand). The interpreter places each operator's scratch in the arena
     /// as a block live only while the operator runs, so it shares memory with tensors and with
-    /// other operators' scratch; it is charged to the memory budget with the arena (and refused
-    /// here when it alone would pass the budget).
+    /// other operators' scratch; it is charged to the memory budget with the arena, and refused
+    /// here ([`OpErrorKind::OverLimit`]) when the arena could not fit it: this operator's scratch
+    /// and its computed inputs are in the arena at the same time.
     pub fn request_scratch<T: bytemuck::Pod>(&mut self, n: usize, what: &str) -> Result<ScratchId> {
         self.request(n, std::mem::size_of::<T>(), false, what)
     }
@@ -579,10 +580,20 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
             // The state area's footprint: regions are 16-byte aligned.
             self.charge(bytes.checked_next_multiple_of(16).unwrap_or(usize::MAX), what)?;
         } else {
-            // Charged with the arena, which holds it; refused now if it cannot fit at all.
-            self.budget
-                .check(bytes as u64, what)
-                .map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))?;
+            // Charged with the arena, which holds it. Refused now when the arena cannot fit: it
+            // holds at least this operator's scratch and its computed inputs at the same time.
+            let mut live = (self.scratch.scratch_bytes as u64).saturating_add(bytes as u64);
+            let mut seen: Vec<usize> = Vec::new();
+            for &t in self.op.inputs.iter().flatten() {
+                if seen.contains(&t) || self.tensors[t].known.is_some() {
+                    continue;
+                }
+                seen.push(t);
+                let elements = self.tensors[t].shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+                let b = elements.and_then(|e| self.meta(t).dtype.byte_size(e)).unwrap_or(u64::MAX);
+                live = live.saturating_add(b);
+            }
+            self.budget.check(live, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))?;
         }
         self.scratch.add(bytes, state, &mut self.state.end).ok_or_else(|| {
             over(self, format!("{what}: too many or too large scratch regions (at most {MAX_SCRATCH_REGIONS})"))

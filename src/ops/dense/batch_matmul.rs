@@ -379,6 +379,12 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     macro_rules! build {
         ($t:ty, $u:ty, $mode:expr) => {{
             let mode = $mode;
+            // The LHS first: its transposed copy is the larger request when both are made.
+            let lhs_t = if adj_x {
+                Some((ctx.request_scratch::<$t>(lhs_len, "transposed lhs")?, lhs_t_dims.0, lhs_t_dims.1))
+            } else {
+                None
+            };
             let filter: Filter<'m, $u> = if adj_y {
                 match ctx.input_value::<$u>(1)? {
                     Some(c) if c.len() != rhs_len => {
@@ -403,11 +409,6 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                         rhs_t_dims.1,
                     ),
                 }
-            };
-            let lhs_t = if adj_x {
-                Some((ctx.request_scratch::<$t>(lhs_len, "transposed lhs")?, lhs_t_dims.0, lhs_t_dims.1))
-            } else {
-                None
             };
             let hybrid = matches!(mode, Mode::Hybrid { .. });
             let rows = if hybrid && g.k > 0 { lhs_len / g.k } else { 0 };
