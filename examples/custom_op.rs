@@ -8,14 +8,14 @@
 //! cargo run --release --example custom_op
 //! ```
 
-use qlite::ops::{Inputs, Kernel, OpRegistry, Outputs, PrepareContext};
+use qlite::ops::{Inputs, Kernel, OpRegistry, Outputs, PrepareContext, Scratch};
 use qlite::{DType, Interpreter, Model, Result};
 
 /// The kernel: `exp(-|x|) · I0(x)` elementwise, float32.
 struct BesselI0e;
 
 impl Kernel for BesselI0e {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let y = outputs.get::<f32>(0)?;
         for (o, &v) in y.iter_mut().zip(x) {

@@ -57,7 +57,7 @@ pub mod schema;
 
 pub use dtype::DType;
 pub use error::{Error, OpErrorKind, Result};
-pub use interpreter::{Interpreter, InterpreterOptions};
+pub use interpreter::{Interpreter, InterpreterOptions, PreparedGraph};
 pub use model::{Limits, Model, Operator, OperatorCode, Quantization, Subgraph, Tensor};
 pub use ops::OpRegistry;
 pub use profile::Profile;

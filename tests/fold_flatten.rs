@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use qlite::ops::{Inputs, Kernel, Outputs, PrepareContext};
+use qlite::ops::{Inputs, Kernel, Outputs, PrepareContext, Scratch};
 use qlite::{Interpreter, Model, OpRegistry, tflite};
 
 mod common;
@@ -13,7 +13,7 @@ mod common;
 struct Zeros;
 
 impl Kernel for Zeros {
-    fn eval(&mut self, _: &Inputs<'_>, outputs: &mut Outputs<'_>) -> qlite::Result<()> {
+    fn eval(&self, _: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> qlite::Result<()> {
         outputs.bytes(0).fill(0);
         Ok(())
     }

@@ -86,10 +86,18 @@ fn invoke_does_not_allocate() {
             let n = dst.len();
             dst.copy_from_slice(&a.data[..n]);
         }
+        // A second interpreter of the same prepared graph (made before counting).
+        let mut shared = interp.share().unwrap();
+        for k in 0..inputs.len() {
+            let src = interp.input_bytes_mut(k).unwrap().to_vec();
+            shared.input_bytes_mut(k).unwrap().copy_from_slice(&src);
+        }
         let before = allocations();
         interp.invoke().unwrap(); // the first invoke, too
         interp.invoke().unwrap();
+        interp.reset_state();
         interp.invoke().unwrap();
+        shared.invoke().unwrap();
         let after = allocations();
         assert_eq!(after - before, 0, "{}: invoke allocated {} times", path.display(), after - before);
         checked += 1;

@@ -5,7 +5,11 @@
 //!   (an unknown operator is an error naming its index and opcode or custom name), runs each
 //!   kernel's `prepare` in execution order, folds operators whose inputs are all known at prepare
 //!   time (shape arithmetic such as Keras `Flatten`'s SHAPE → STRIDED_SLICE → PACK), and plans one
-//!   arena for every other tensor from the tensors' lifetimes, reusing the memory of dead tensors.
+//!   arena for every other tensor from the tensors' lifetimes, reusing the memory of dead tensors;
+//!   each operator's scratch ([`PrepareContext::request_scratch`]) is a block of the same arena,
+//!   live during that operator's step only, so [`Interpreter::arena_size`] is the whole working
+//!   memory. Operator state ([`PrepareContext::request_state`]: LSTM, SVDF) is in a separate
+//!   area that is never reused; [`Interpreter::reset_state`] puts it back to its initial value.
 //! - The graph is checked before any kernel trusts it: a tensor written by two operators, or read
 //!   (other than a variable) before the operator that writes it, is refused, and after planning
 //!   every operator's tensors must still have the sizes its kernel was prepared with. An operator
@@ -13,6 +17,10 @@
 //!   budget ([`InterpreterOptions::max_memory_bytes`]) before it is allocated.
 //! - [`Interpreter::invoke`] runs the kernels in order. It allocates nothing and re-validates
 //!   nothing.
+//! - What prepare made is a [`PreparedGraph`]: immutable, `Send + Sync`, behind an `Arc`.
+//!   [`Interpreter::share`] / [`Interpreter::from_prepared`] make more interpreters of it, each
+//!   with only its own arena and state, so N interpreters (or threads) of one model hold one copy
+//!   of the prepared weights.
 //! - Any tensor can be read after `invoke`; an intermediate one keeps its value only until the
 //!   planner reuses its memory, unless [`InterpreterOptions::preserve_all_tensors`] is set.
 
@@ -21,7 +29,10 @@ use std::borrow::Cow;
 use crate::dtype::DType;
 use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Tensor};
-use crate::ops::{Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, WorkBudget};
+use crate::ops::{
+    Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, Scratch, ScratchLayout,
+    StateLayout, WorkBudget,
+};
 
 mod plan;
 use plan::plan;
@@ -109,26 +120,75 @@ impl Default for InterpreterOptions {
 struct Step<'m> {
     op_index: usize,
     kernel: Box<dyn Kernel + 'm>,
+    /// The scratch and state regions the kernel requested.
+    scratch: ScratchLayout,
+    /// Arena offset of this step's scratch block (`scratch.scratch_bytes` long).
+    scratch_offset: usize,
 }
 
-/// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
-/// as needed.
-pub struct Interpreter<'m> {
+/// The immutable result of preparing a model: the prepared kernels (multipliers, tables, packed
+/// or widened weights), constants qlite had to copy or fold, where every tensor lives, and the
+/// arena and state layout. It is `Send + Sync` and shared (`Arc`) by every [`Interpreter`]
+/// made from it ([`Interpreter::share`], [`Interpreter::from_prepared`]), so N interpreters of
+/// one model, on any threads, hold one copy of it and each only its own arena and state.
+pub struct PreparedGraph<'m> {
     model: &'m Model,
     subgraph: usize,
     shapes: Vec<Vec<usize>>,
     locs: Vec<Loc>,
     owned: Vec<AlignedBuf>,
-    arena: AlignedBuf,
     steps: Vec<Step<'m>>,
+    /// Bytes of the arena each interpreter allocates.
+    arena_len: usize,
+    /// Where each state region lies and the value it starts from.
+    state_layout: StateLayout,
+    /// Bytes charged for this graph itself (everything but an interpreter's arena and state).
     memory_bytes: u64,
     work: u64,
+}
+
+impl std::fmt::Debug for PreparedGraph<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedGraph")
+            .field("operators_run", &self.steps.len())
+            .field("arena_bytes", &self.arena_len)
+            .field("prepared_bytes", &self.memory_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedGraph<'_> {
+    /// Bytes charged to the memory budget for the graph itself, shared by its interpreters:
+    /// packed or widened weights, folded and copied constants, tables (not the arenas and state
+    /// of the interpreters).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+    /// Bytes of the arena each interpreter of this graph allocates.
+    pub fn arena_size(&self) -> usize {
+        self.arena_len
+    }
+    /// Bytes of the operator state each interpreter of this graph allocates.
+    pub fn state_size(&self) -> usize {
+        self.state_layout.end
+    }
+}
+
+/// Runs one model. Create it once, then fill inputs and [`invoke`](Interpreter::invoke) as often
+/// as needed. It holds its own arena (inputs, outputs, intermediate tensors, scratch) and
+/// operator state, and shares the [`PreparedGraph`] with the interpreters [`Interpreter::share`]
+/// makes.
+pub struct Interpreter<'m> {
+    graph: std::sync::Arc<PreparedGraph<'m>>,
+    arena: AlignedBuf,
+    /// Every operator's persistent state ([`PrepareContext::request_state`]), never reused.
+    state: AlignedBuf,
 }
 
 impl std::fmt::Debug for Interpreter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interpreter")
-            .field("operators_run", &self.steps.len())
+            .field("operators_run", &self.graph.steps.len())
             .field("arena_bytes", &self.arena.len)
             .finish_non_exhaustive()
     }
@@ -175,6 +235,7 @@ impl<'m> Interpreter<'m> {
         let budget = Budget::new(options.max_memory_bytes);
         let work = WorkBudget::new(options.max_work_per_invoke);
         let mut steps = Vec::new();
+        let mut state_layout = StateLayout::default();
         // Per step, the bytes each non-constant input and output had when the kernel was
         // prepared: checked against the final plan below, so that no kernel can ever run on a
         // tensor whose size changed after it captured its geometry.
@@ -234,9 +295,12 @@ impl<'m> Interpreter<'m> {
                 budget: &budget,
                 work: &work,
                 profile: options.profile,
+                scratch: ScratchLayout::default(),
+                state: &mut state_layout,
             };
-            let mut kernel = prepare(&mut ctx)?;
+            let kernel = prepare(&mut ctx)?;
             let folded = std::mem::take(&mut ctx.folded_outputs);
+            let scratch = std::mem::take(&mut ctx.scratch);
             let n_out = op.outputs.len();
             if n_out > 0 && folded.len() == n_out && folded.iter().all(Option::is_some) {
                 // The kernel computed its outputs from shapes alone.
@@ -252,10 +316,12 @@ impl<'m> Interpreter<'m> {
             let outputs_are_model_outputs = op.outputs.iter().flatten().any(|&t| is_model_output[t]);
             if all_known && has_inputs && n_out > 0 && !outputs_are_model_outputs {
                 // Folding runs the kernel: its failures are run-time ones (or internal).
-                fold(model, op, &mut tensors, kernel.as_mut(), &budget).map_err(|e| match e {
-                    e @ Error::Internal(_) => e,
-                    e => op_err_of(e.op_kind().unwrap_or(OpErrorKind::Runtime), format!("while folding: {e}")),
-                })?;
+                fold(model, op, &mut tensors, kernel.as_ref(), &scratch, &state_layout, &budget).map_err(
+                    |e| match e {
+                        e @ Error::Internal(_) => e,
+                        e => op_err_of(e.op_kind().unwrap_or(OpErrorKind::Runtime), format!("while folding: {e}")),
+                    },
+                )?;
                 continue;
             }
             let mut sizes = Vec::new();
@@ -273,7 +339,7 @@ impl<'m> Interpreter<'m> {
                 continue;
             }
             prepared_sizes.push(sizes);
-            steps.push(Step { op_index, kernel });
+            steps.push(Step { op_index, kernel, scratch, scratch_offset: 0 });
         }
 
         // Materialize constants: borrowed from the file when aligned for their type, else copied.
@@ -345,11 +411,25 @@ impl<'m> Interpreter<'m> {
             };
             live.push((t, size, f, l));
         }
+        // Each step's scratch block is live during that step only (keyed after the tensors).
+        let n_tensors = tensors.len();
+        for (s, step) in steps.iter().enumerate() {
+            if step.scratch.scratch_bytes > 0 {
+                live.push((n_tensors + s, step.scratch.scratch_bytes, s, s));
+            }
+        }
         let (arena_len, offsets) = plan(&live);
-        budget.charge(arena_len as u64, "the activation arena")?;
+        budget.charge(arena_len as u64, "the activation arena (tensors and operator scratch)")?;
         let arena = AlignedBuf::try_zeroed(arena_len)?;
+        // Charged when requested.
+        let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
+        state_layout.reset(state.bytes_mut());
         for (&(t, size, _, _), offset) in live.iter().zip(offsets) {
-            locs[t] = Loc::Arena { offset, len: size };
+            if t < n_tensors {
+                locs[t] = Loc::Arena { offset, len: size };
+            } else if let Some(step) = steps.get_mut(t - n_tensors) {
+                step.scratch_offset = offset;
+            }
         }
         for (step, sizes) in steps.iter().zip(&prepared_sizes) {
             for &(t, bytes) in sizes {
@@ -369,59 +449,111 @@ impl<'m> Interpreter<'m> {
             }
         }
         let shapes = tensors.into_iter().map(|t| t.shape).collect();
-        Ok(Interpreter {
+        let own = (arena.len + state.len) as u64;
+        let graph = PreparedGraph {
             model,
             subgraph,
             shapes,
             locs,
             owned,
-            arena,
             steps,
-            memory_bytes: budget.used(),
+            arena_len,
+            state_layout,
+            memory_bytes: budget.used().saturating_sub(own),
             work: work.used(),
-        })
+        };
+        Ok(Interpreter { graph: std::sync::Arc::new(graph), arena, state })
+    }
+
+    /// A new interpreter of an already prepared graph: allocates only its own arena and state
+    /// (the graph's kernels, weights and constants are shared, not copied); an error, not an
+    /// abort, when they cannot be allocated.
+    pub fn from_prepared(graph: std::sync::Arc<PreparedGraph<'m>>) -> Result<Self> {
+        let arena = AlignedBuf::try_zeroed(graph.arena_len)?;
+        let mut state = AlignedBuf::try_zeroed(graph.state_layout.end)?;
+        graph.state_layout.reset(state.bytes_mut());
+        Ok(Interpreter { graph, arena, state })
+    }
+
+    /// Another interpreter of the same prepared graph ([`Self::from_prepared`] of
+    /// [`Self::prepared`]), with its own fresh arena and state: for another thread, or another
+    /// stream of a recurrent model. Each interpreter is `Send`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), qlite::Error> {
+    /// let model = qlite::Model::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp_int8.tflite"))?;
+    /// let mut a = qlite::Interpreter::new(&model)?;
+    /// let mut b = a.share()?;
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| a.invoke());
+    ///     s.spawn(|| b.invoke());
+    /// });
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn share(&self) -> Result<Self> {
+        Self::from_prepared(self.graph.clone())
+    }
+
+    /// The prepared graph this interpreter runs (shared with the interpreters made from it).
+    pub fn prepared(&self) -> &std::sync::Arc<PreparedGraph<'m>> {
+        &self.graph
     }
 
     /// The model.
     pub fn model(&self) -> &'m Model {
-        self.model
+        self.graph.model
     }
-    /// Bytes of the activation arena.
+    /// Bytes of the activation arena: every tensor computed at invoke and every operator's
+    /// scratch, placed by lifetime (so memory is reused).
     pub fn arena_size(&self) -> usize {
         self.arena.len
     }
-    /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena,
-    /// kernel scratch and state, packed weights, folded and copied constants.
+    /// Bytes of the persistent state of the operators (recurrent state: LSTM, SVDF).
+    pub fn state_size(&self) -> usize {
+        self.state.len
+    }
+    /// Resets every operator's persistent state to the value it started from (TFLite's
+    /// `ResetVariableTensors`: 0, or the zero point for int8 state), so the next invoke runs as
+    /// the first one did.
+    pub fn reset_state(&mut self) {
+        self.graph.state_layout.reset(self.state.bytes_mut());
+    }
+    /// Bytes charged to the memory budget ([`InterpreterOptions::max_memory_bytes`]): the arena
+    /// (with the kernels' scratch) and the kernels' state of this interpreter, plus its prepared
+    /// graph's packed weights, folded and copied constants ([`PreparedGraph::memory_bytes`],
+    /// shared with the interpreters made by [`Interpreter::share`]).
     pub fn memory_bytes(&self) -> u64 {
-        self.memory_bytes
+        self.graph.memory_bytes + (self.arena.len + self.state.len) as u64
     }
     /// The work one invoke does, as the kernels declared it at prepare
     /// ([`InterpreterOptions::max_work_per_invoke`]; today pooling's window steps only).
     pub fn work_per_invoke(&self) -> u64 {
-        self.work
+        self.graph.work
     }
     /// Number of operators run per invoke (operators folded at prepare time are not counted).
     pub fn num_steps(&self) -> usize {
-        self.steps.len()
+        self.graph.steps.len()
     }
     /// Tensor indices of the model's inputs.
     pub fn inputs(&self) -> &'m [usize] {
-        &self.model.subgraphs()[self.subgraph].inputs
+        &self.graph.model.subgraphs()[self.graph.subgraph].inputs
     }
     /// Tensor indices of the model's outputs.
     pub fn outputs(&self) -> &'m [usize] {
-        &self.model.subgraphs()[self.subgraph].outputs
+        &self.graph.model.subgraphs()[self.graph.subgraph].outputs
     }
     /// Metadata of a tensor.
     pub fn tensor_info(&self, tensor: usize) -> Result<&'m Tensor> {
-        self.model.subgraphs()[self.subgraph]
+        self.graph.model.subgraphs()[self.graph.subgraph]
             .tensors
             .get(tensor)
             .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
     }
     /// The shape of a tensor as prepared.
     pub fn tensor_shape(&self, tensor: usize) -> Result<&[usize]> {
-        self.shapes
+        self.graph
+            .shapes
             .get(tensor)
             .map(Vec::as_slice)
             .ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))
@@ -433,12 +565,14 @@ impl<'m> Interpreter<'m> {
     }
     /// The bytes of any tensor (empty for a tensor that no operator materializes).
     pub fn tensor_bytes(&self, tensor: usize) -> Result<&[u8]> {
-        Ok(match self.locs.get(tensor).ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))? {
-            Loc::None => &[],
-            Loc::Arena { offset, len } => &self.arena.bytes()[*offset..offset + len],
-            Loc::Model { offset, len } => &self.model.bytes()[*offset..offset + len],
-            Loc::Owned { index } => self.owned[*index].bytes(),
-        })
+        Ok(
+            match self.graph.locs.get(tensor).ok_or_else(|| Error::Usage(format!("tensor {tensor} does not exist")))? {
+                Loc::None => &[],
+                Loc::Arena { offset, len } => &self.arena.bytes()[*offset..offset + len],
+                Loc::Model { offset, len } => &self.graph.model.bytes()[*offset..offset + len],
+                Loc::Owned { index } => self.graph.owned[*index].bytes(),
+            },
+        )
     }
     /// Any tensor's values, typed.
     pub fn tensor<T: Element>(&self, tensor: usize) -> Result<&[T]> {
@@ -449,7 +583,7 @@ impl<'m> Interpreter<'m> {
     /// Input `k`'s bytes, to fill before `invoke`.
     pub fn input_bytes_mut(&mut self, k: usize) -> Result<&mut [u8]> {
         let t = self.io_tensor(self.inputs(), k, "input")?;
-        match self.locs[t] {
+        match self.graph.locs[t] {
             Loc::Arena { offset, len } => Ok(&mut self.arena.bytes_mut()[offset..offset + len]),
             _ => Ok(&mut []),
         }
@@ -502,7 +636,7 @@ impl<'m> Interpreter<'m> {
     /// # }
     /// ```
     pub fn invoke_with<O: Observer + ?Sized>(&mut self, observer: &mut O) -> Result<()> {
-        for step in 0..self.steps.len() {
+        for step in 0..self.graph.steps.len() {
             self.run_step(step)?;
             if O::ACTIVE {
                 observer.after_op(&OpView { interp: self, step })?;
@@ -512,34 +646,52 @@ impl<'m> Interpreter<'m> {
     }
 
     fn run_step(&mut self, index: usize) -> Result<()> {
-        let sg = &self.model.subgraphs()[self.subgraph];
+        let sg = &self.graph.model.subgraphs()[self.graph.subgraph];
         let arena_len = self.arena.len;
         let arena = self.arena.bytes_mut().as_mut_ptr();
-        let Some(step) = self.steps.get_mut(index) else { return Ok(()) };
+        let Some(step) = self.graph.steps.get(index) else { return Ok(()) };
         let op = &sg.operators[step.op_index];
         let inputs = Inputs {
             arena,
             arena_len,
-            model: self.model.bytes(),
-            owned: &self.owned,
-            locs: &self.locs,
+            model: self.graph.model.bytes(),
+            owned: &self.graph.owned,
+            locs: &self.graph.locs,
             ids: &op.inputs,
         };
-        let mut outputs = Outputs { arena, arena_len, locs: &self.locs, ids: &op.outputs };
+        let mut outputs = Outputs { arena, arena_len, locs: &self.graph.locs, ids: &op.outputs };
+        let (block_offset, block_len) = (step.scratch_offset, step.scratch.scratch_bytes);
+        if block_offset.checked_add(block_len).is_none_or(|end| end > arena_len) {
+            return Err(Error::Internal(format!("operator {}: scratch block outside the arena", step.op_index)));
+        }
+        let state_len = self.state.len;
+        // SAFETY: the scratch block is inside the arena (checked above) and the planner placed it
+        // where no tensor live during this step (the operator's inputs and outputs) lies; the
+        // state area is a buffer of its own. Nothing else borrows either while the kernel runs,
+        // and the step's regions were laid out inside them.
+        let mut scratch = unsafe {
+            Scratch::new(
+                &step.scratch.regions,
+                arena.add(block_offset),
+                block_len,
+                self.state.bytes_mut().as_mut_ptr(),
+                state_len,
+            )
+        };
         // A kernel's own operator error keeps its kind, and an invariant failure stays internal;
         // anything else a kernel returns at invoke is a run-time failure of this operator.
-        step.kernel.eval(&inputs, &mut outputs).map_err(|e| match e {
+        step.kernel.eval(&inputs, &mut outputs, &mut scratch).map_err(|e| match e {
             e @ Error::Operator { .. } => e,
             Error::Internal(msg) => Error::Internal(format!(
                 "subgraph {}, operator {} ({}): {msg}",
-                self.subgraph,
+                self.graph.subgraph,
                 step.op_index,
-                self.model.opcode(op).name()
+                self.graph.model.opcode(op).name()
             )),
             e => Error::Operator {
-                subgraph: self.subgraph,
+                subgraph: self.graph.subgraph,
                 op: step.op_index,
-                opcode: self.model.opcode(op).name(),
+                opcode: self.graph.model.opcode(op).name(),
                 msg: e.to_string(),
                 kind: OpErrorKind::Runtime,
             },
@@ -575,8 +727,8 @@ pub struct OpView<'i, 'm> {
 
 impl<'m> OpView<'_, 'm> {
     fn operator(&self) -> &'m crate::model::Operator {
-        let op_index = self.interp.steps.get(self.step).map_or(0, |s| s.op_index);
-        &self.interp.model.subgraphs()[self.interp.subgraph].operators[op_index]
+        let op_index = self.interp.graph.steps.get(self.step).map_or(0, |s| s.op_index);
+        &self.interp.graph.model.subgraphs()[self.interp.graph.subgraph].operators[op_index]
     }
     /// The position of this operator among those run per invoke (folded operators are not run).
     pub fn step(&self) -> usize {
@@ -584,11 +736,11 @@ impl<'m> OpView<'_, 'm> {
     }
     /// The operator's index in its subgraph.
     pub fn op_index(&self) -> usize {
-        self.interp.steps.get(self.step).map_or(0, |s| s.op_index)
+        self.interp.graph.steps.get(self.step).map_or(0, |s| s.op_index)
     }
     /// The operator's code (`opcode().name()` is `CONV_2D`, or a custom op's name).
     pub fn opcode(&self) -> &'m crate::model::OperatorCode {
-        self.interp.model.opcode(self.operator())
+        self.interp.graph.model.opcode(self.operator())
     }
     /// The operator's input tensor indices (`None` for an omitted optional input).
     pub fn inputs(&self) -> &'m [Option<usize>] {
@@ -652,7 +804,9 @@ fn fold<'m>(
     model: &'m Model,
     op: &crate::model::Operator,
     tensors: &mut [PrepTensor<'m>],
-    kernel: &mut dyn Kernel,
+    kernel: &dyn Kernel,
+    scratch: &ScratchLayout,
+    state_layout: &StateLayout,
     budget: &Budget,
 ) -> Result<()> {
     let sg = model.main_subgraph();
@@ -679,7 +833,22 @@ fn fold<'m>(
     let arena_ptr = arena.bytes_mut().as_mut_ptr();
     let inputs = Inputs { arena: arena_ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &op.inputs };
     let mut outputs = Outputs { arena: arena_ptr, arena_len: total, locs: &locs, ids: &op.outputs };
-    kernel.eval(&inputs, &mut outputs)?;
+    // The operator's scratch and state, for this one run (state charged when requested).
+    budget.charge(scratch.scratch_bytes as u64, "scratch of an operator folded at prepare time")?;
+    let mut block = AlignedBuf::try_zeroed(scratch.scratch_bytes)?;
+    let mut state = AlignedBuf::try_zeroed(state_layout.end)?;
+    state_layout.reset(state.bytes_mut());
+    // SAFETY: two buffers of their own, alive for the call; the regions were laid out in them.
+    let mut sc = unsafe {
+        Scratch::new(
+            &scratch.regions,
+            block.bytes_mut().as_mut_ptr(),
+            block.len,
+            state.bytes_mut().as_mut_ptr(),
+            state.len,
+        )
+    };
+    kernel.eval(&inputs, &mut outputs, &mut sc)?;
     for (t, off, len) in out_ranges {
         tensors[t].known = Some(Cow::Owned(arena.bytes()[off..off + len].to_vec()));
     }

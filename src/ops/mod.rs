@@ -4,9 +4,14 @@
 //! - `prepare` (a [`PrepareFn`]) gets a [`PrepareContext`]: it validates everything about the
 //!   operator that does not depend on input values (types, shapes, quantization, options),
 //!   computes multipliers, shifts, activation ranges and tables, sets every output's shape, may
-//!   copy or re-lay-out constant weights, and returns a [`Kernel`]. Errors name the operator.
-//! - [`Kernel::eval`] runs the operator on the current inputs: no allocation, and no checks that
-//!   `prepare` could have made. Inputs and outputs come as typed slices ([`Inputs`], [`Outputs`]).
+//!   copy or re-lay-out constant weights, requests the memory `eval` will write besides its
+//!   outputs ([`PrepareContext::request_scratch`] for per-invoke scratch,
+//!   [`PrepareContext::request_state`] for state kept between invokes), and returns a [`Kernel`].
+//!   Errors name the operator.
+//! - [`Kernel::eval`] (`&self`: a prepared kernel is immutable, `Send + Sync`) runs the operator
+//!   on the current inputs: no allocation, and no checks that `prepare` could have made. Inputs
+//!   and outputs come as typed slices ([`Inputs`], [`Outputs`]), the requested regions from
+//!   [`Scratch`].
 //! - An operator whose inputs are all known at prepare time (constants, or outputs of such
 //!   operators) is run once during preparation and its outputs become constants; an operator may
 //!   also set its outputs as constants from `prepare` itself (SHAPE does).
@@ -40,10 +45,14 @@ pub mod quant;
 pub mod reduce;
 pub mod rnn;
 
-/// A prepared operator, ready to run.
-pub trait Kernel: Send {
-    /// Runs the operator: reads `inputs`, writes every output. Must not allocate.
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()>;
+/// A prepared operator, ready to run. Immutable once prepared (`&self` at eval, `Send + Sync`),
+/// so one prepared graph can be shared by several interpreters and threads: what a kernel writes
+/// while running goes to the [`Scratch`] regions and state it requested at prepare.
+pub trait Kernel: Send + Sync {
+    /// Runs the operator: reads `inputs`, writes every output, and may use the scratch regions
+    /// and state it requested at prepare ([`PrepareContext::request_scratch`],
+    /// [`PrepareContext::request_state`]). Must not allocate.
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()>;
 }
 
 /// Prepares an operator: validates it and returns its kernel.
@@ -241,6 +250,18 @@ impl Budget {
     pub(crate) fn used(&self) -> u64 {
         self.used.get()
     }
+    /// An [`Error::Limit`] when charging `bytes` more would pass the limit (charges nothing).
+    pub(crate) fn check(&self, bytes: u64, what: &str) -> Result<()> {
+        let total = self.used.get().saturating_add(bytes);
+        if total > self.limit {
+            return Err(Error::Limit {
+                what: format!("memory for {what} (bytes, in total)"),
+                value: total,
+                limit: self.limit,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The work budget of one invoke ([`crate::InterpreterOptions::max_work_per_invoke`]): kernels
@@ -276,6 +297,185 @@ pub(crate) fn alloc_charged<T: Clone + Default>(budget: &Budget, n: usize, what:
     Ok(v)
 }
 
+/// Most scratch and state regions one operator may request.
+pub const MAX_SCRATCH_REGIONS: usize = 64;
+
+/// A region of memory an operator requested at prepare: per-invoke scratch
+/// ([`PrepareContext::request_scratch`]) or persistent state ([`PrepareContext::request_state`]).
+/// It is valid only for the operator that requested it; [`Scratch`] hands out its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScratchId {
+    /// Position among this operator's requests (scratch and state together).
+    index: u8,
+    state: bool,
+    /// Byte offset in the operator's scratch block (scratch) or in the state area (state).
+    offset: usize,
+    len: usize,
+}
+
+/// The regions one operator requested, in request order: laid out back to back (16-byte
+/// aligned) in its scratch block, or in the interpreter's state area.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ScratchLayout {
+    pub(crate) regions: Vec<ScratchId>,
+    /// Bytes of this operator's scratch block.
+    pub(crate) scratch_bytes: usize,
+}
+
+/// The interpreter's state area: every operator's state regions back to back, and the value
+/// each region starts from (and is reset to).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct StateLayout {
+    /// Bytes of the state area.
+    pub(crate) end: usize,
+    /// Per region: byte offset, byte length, and the bytes of one element of its initial value.
+    init: Vec<(usize, usize, Vec<u8>)>,
+}
+
+impl StateLayout {
+    /// Writes every region's initial value into `area` (the whole state area; bytes outside
+    /// the regions are zeroed).
+    pub(crate) fn reset(&self, area: &mut [u8]) {
+        area.fill(0);
+        for (offset, len, pattern) in &self.init {
+            if pattern.iter().all(|&b| b == 0) {
+                continue;
+            }
+            if let Some(region) = area.get_mut(*offset..offset + len) {
+                for chunk in region.chunks_mut(pattern.len().max(1)) {
+                    chunk.copy_from_slice(&pattern[..chunk.len()]);
+                }
+            }
+        }
+    }
+}
+
+impl ScratchLayout {
+    /// Adds a region of `bytes`; scratch goes at the end of the block, state at `*state_end`.
+    fn add(&mut self, bytes: usize, state: bool, state_end: &mut usize) -> Option<ScratchId> {
+        if self.regions.len() >= MAX_SCRATCH_REGIONS {
+            return None;
+        }
+        let end = if state { &mut *state_end } else { &mut self.scratch_bytes };
+        let offset = *end;
+        let next = offset.checked_add(bytes)?.checked_next_multiple_of(16)?;
+        if next > isize::MAX as usize / 2 {
+            return None;
+        }
+        *end = next;
+        let id = ScratchId { index: self.regions.len() as u8, state, offset, len: bytes };
+        self.regions.push(id);
+        Some(id)
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The regions unit tests requested with [`test_scratch`] on this thread (each test runs on
+    /// its own), which [`run_kernel`] provides.
+    static TEST_SCRATCH: std::cell::RefCell<(ScratchLayout, StateLayout, Vec<u8>)> = std::cell::RefCell::default();
+}
+
+/// A scratch region of `n` elements of `T` for a kernel built by hand in a unit test.
+#[cfg(test)]
+pub(crate) fn test_scratch<T>(n: usize) -> ScratchId {
+    TEST_SCRATCH.with(|t| {
+        let (layout, state, _) = &mut *t.borrow_mut();
+        layout.add(n * std::mem::size_of::<T>(), false, &mut state.end).expect("test scratch")
+    })
+}
+
+/// A state region of `n` elements of `T` for a kernel built by hand in a unit test.
+#[cfg(test)]
+pub(crate) fn test_state<T: bytemuck::Pod>(n: usize, init: T) -> ScratchId {
+    TEST_SCRATCH.with(|t| {
+        let (layout, state, bytes) = &mut *t.borrow_mut();
+        let id = layout.add(n * std::mem::size_of::<T>(), true, &mut state.end).expect("test state");
+        state.init.push((id.offset, id.len, bytemuck::bytes_of(&init).to_vec()));
+        // Every region at its initial value, then the older regions' current values kept.
+        let mut fresh = vec![0u8; state.end];
+        state.reset(&mut fresh);
+        fresh[..bytes.len()].copy_from_slice(bytes);
+        *bytes = fresh;
+        id
+    })
+}
+
+/// The current values of a unit test's state region (as the last [`run_kernel`] left them).
+#[cfg(test)]
+pub(crate) fn test_state_values<T: bytemuck::Pod>(id: ScratchId) -> Vec<T> {
+    TEST_SCRATCH.with(|t| bytemuck::pod_collect_to_vec(&t.borrow().2[id.offset..id.offset + id.len]))
+}
+
+/// The scratch regions and state of the operator being run, as it requested them at prepare.
+/// Each region can be taken once per run; scratch comes zero-filled (so every invoke starts
+/// from the same memory), state keeps its values from one invoke to the next.
+pub struct Scratch<'a> {
+    regions: &'a [ScratchId],
+    block: *mut u8,
+    block_len: usize,
+    state: *mut u8,
+    state_len: usize,
+    taken: u64,
+    _borrow: std::marker::PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> Scratch<'a> {
+    /// # Safety
+    /// `block` and `state` must be valid for writes of `block_len` and `state_len` bytes for `'a`,
+    /// borrowed by nothing else while this runs (the block and the state area do not overlap
+    /// the running operator's inputs and outputs), and every region of `regions` must lie in them.
+    pub(crate) unsafe fn new(
+        regions: &'a [ScratchId],
+        block: *mut u8,
+        block_len: usize,
+        state: *mut u8,
+        state_len: usize,
+    ) -> Self {
+        Scratch { regions, block, block_len, state, state_len, taken: 0, _borrow: std::marker::PhantomData }
+    }
+
+    fn take(&mut self, id: ScratchId) -> Result<&'a mut [u8]> {
+        let bad = |what: &str| Error::Internal(format!("scratch region {}: {what}", id.index));
+        if self.regions.get(id.index as usize) != Some(&id) {
+            return Err(bad("not requested by this operator"));
+        }
+        let bit = 1u64 << id.index;
+        if self.taken & bit != 0 {
+            return Err(bad("taken twice in one run"));
+        }
+        let (base, len) = if id.state { (self.state, self.state_len) } else { (self.block, self.block_len) };
+        if id.offset.checked_add(id.len).is_none_or(|end| end > len) {
+            return Err(bad("outside its area"));
+        }
+        self.taken |= bit;
+        // SAFETY: inside the area (checked above), which `new`'s contract reserves for this
+        // operator; regions of one operator are disjoint (laid out back to back), and each is
+        // handed out at most once per `Scratch` (the `taken` mask), so no two live slices alias.
+        Ok(unsafe { std::slice::from_raw_parts_mut(base.add(id.offset), id.len) })
+    }
+
+    /// Scratch region `id` as `[T]`, zero-filled.
+    pub fn get<T: bytemuck::Pod>(&mut self, id: ScratchId) -> Result<&'a mut [T]> {
+        if id.state {
+            return Err(Error::Internal(format!("region {} is state, not scratch", id.index)));
+        }
+        let b = self.take(id)?;
+        b.fill(0);
+        bytemuck::try_cast_slice_mut(b).map_err(|e| Error::Internal(format!("scratch region {}: {e}", id.index)))
+    }
+
+    /// State region `id` as `[T]`, with the values the previous invoke left (zeros at first and
+    /// after [`crate::Interpreter::reset_state`]).
+    pub fn state<T: bytemuck::Pod>(&mut self, id: ScratchId) -> Result<&'a mut [T]> {
+        if !id.state {
+            return Err(Error::Internal(format!("region {} is scratch, not state", id.index)));
+        }
+        let b = self.take(id)?;
+        bytemuck::try_cast_slice_mut(b).map_err(|e| Error::Internal(format!("state region {}: {e}", id.index)))
+    }
+}
+
 /// What a kernel's `prepare` can see and set.
 pub struct PrepareContext<'p, 'm> {
     pub(crate) model: &'m Model,
@@ -287,6 +487,10 @@ pub struct PrepareContext<'p, 'm> {
     pub(crate) budget: &'p Budget,
     pub(crate) work: &'p WorkBudget,
     pub(crate) profile: crate::Profile,
+    /// The regions this operator requested so far.
+    pub(crate) scratch: ScratchLayout,
+    /// The interpreter's state area (every operator's state, back to back).
+    pub(crate) state: &'p mut StateLayout,
 }
 
 impl<'p, 'm> PrepareContext<'p, 'm> {
@@ -353,6 +557,52 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// allocated fallibly: an error, never an abort, when it does not fit.
     pub fn alloc<T: Clone + Default>(&self, n: usize, what: &str) -> Result<Vec<T>> {
         alloc_charged(self.budget, n, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))
+    }
+    /// Requests a scratch region of `n` elements of `T` that [`Kernel::eval`] gets zero-filled
+    /// from its [`Scratch`] at every invoke (an im2col patch, accumulators, a re-laid-out copy
+    /// of a non-constant operand). The interpreter places each operator's scratch in the arena
+    /// as a block live only while the operator runs, so it shares memory with tensors and with
+    /// other operators' scratch; it is charged to the memory budget with the arena, and refused
+    /// here ([`OpErrorKind::OverLimit`]) when the arena could not fit it: this operator's scratch
+    /// and its computed inputs are in the arena at the same time.
+    pub fn request_scratch<T: bytemuck::Pod>(&mut self, n: usize, what: &str) -> Result<ScratchId> {
+        self.request(n, std::mem::size_of::<T>(), false, what)
+    }
+    /// Requests a state region of `n` elements of `T` that keeps its values from one invoke to
+    /// the next (recurrent state): every element is `init` when the interpreter is created and
+    /// after [`crate::Interpreter::reset_state`] (TFLite resets variable tensors to 0, or to the
+    /// zero point for int8); [`Scratch::state`] hands it out. Charged to the memory budget; one
+    /// per interpreter, never shared.
+    pub fn request_state<T: bytemuck::Pod>(&mut self, n: usize, init: T, what: &str) -> Result<ScratchId> {
+        let id = self.request(n, std::mem::size_of::<T>(), true, what)?;
+        self.state.init.push((id.offset, id.len, bytemuck::bytes_of(&init).to_vec()));
+        Ok(id)
+    }
+    fn request(&mut self, n: usize, size: usize, state: bool, what: &str) -> Result<ScratchId> {
+        let over = |ctx: &Self, msg: String| ctx.err_of_kind(OpErrorKind::OverLimit, msg);
+        let bytes = n.checked_mul(size).ok_or_else(|| over(self, format!("{what}: {n} elements is too large")))?;
+        if state {
+            // The state area's footprint: regions are 16-byte aligned.
+            self.charge(bytes.checked_next_multiple_of(16).unwrap_or(usize::MAX), what)?;
+        } else {
+            // Charged with the arena, which holds it. Refused now when the arena cannot fit: it
+            // holds at least this operator's scratch and its computed inputs at the same time.
+            let mut live = (self.scratch.scratch_bytes as u64).saturating_add(bytes as u64);
+            let mut seen: Vec<usize> = Vec::new();
+            for &t in self.op.inputs.iter().flatten() {
+                if seen.contains(&t) || self.tensors[t].known.is_some() {
+                    continue;
+                }
+                seen.push(t);
+                let elements = self.tensors[t].shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+                let b = elements.and_then(|e| self.meta(t).dtype.byte_size(e)).unwrap_or(u64::MAX);
+                live = live.saturating_add(b);
+            }
+            self.budget.check(live, what).map_err(|e| self.err_of_kind(OpErrorKind::OverLimit, e.to_string()))?;
+        }
+        self.scratch.add(bytes, state, &mut self.state.end).ok_or_else(|| {
+            over(self, format!("{what}: too many or too large scratch regions (at most {MAX_SCRATCH_REGIONS})"))
+        })
     }
     /// The arithmetic profile the interpreter reproduces
     /// ([`crate::InterpreterOptions::profile`]): kernels pick their requantization rule by it.
@@ -615,7 +865,7 @@ impl Outputs<'_> {
 
 /// Runs a kernel on raw input bytes, for the kernels' unit tests: returns each output's bytes.
 #[cfg(test)]
-pub(crate) fn run_kernel(kernel: &mut dyn Kernel, inputs: &[&[u8]], output_sizes: &[usize]) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn run_kernel(kernel: &dyn Kernel, inputs: &[&[u8]], output_sizes: &[usize]) -> Result<Vec<Vec<u8>>> {
     use crate::interpreter::AlignedBuf;
     let owned: Vec<AlignedBuf> = inputs.iter().map(|b| AlignedBuf::from_bytes(b)).collect();
     let mut locs: Vec<Loc> = (0..inputs.len()).map(|index| Loc::Owned { index }).collect();
@@ -630,7 +880,22 @@ pub(crate) fn run_kernel(kernel: &mut dyn Kernel, inputs: &[&[u8]], output_sizes
     let out_ids: Vec<Option<usize>> = (inputs.len()..inputs.len() + output_sizes.len()).map(Some).collect();
     let ins = Inputs { arena: ptr, arena_len: 0, model: &[], owned: &owned, locs: &locs, ids: &in_ids };
     let mut outs = Outputs { arena: ptr, arena_len: offset, locs: &locs, ids: &out_ids };
-    kernel.eval(&ins, &mut outs)?;
+    let (layout, _, state_bytes) = TEST_SCRATCH.with(|t| t.borrow().clone());
+    let mut block = AlignedBuf::zeroed(layout.scratch_bytes);
+    let mut state = AlignedBuf::from_bytes(&state_bytes);
+    let (block_len, state_len) = (block.bytes().len(), state.bytes().len());
+    // SAFETY: two buffers of their own, alive for the call; the layout placed every region in them.
+    let mut sc = unsafe {
+        Scratch::new(
+            &layout.regions,
+            block.bytes_mut().as_mut_ptr(),
+            block_len,
+            state.bytes_mut().as_mut_ptr(),
+            state_len,
+        )
+    };
+    kernel.eval(&ins, &mut outs, &mut sc)?;
+    TEST_SCRATCH.with(|t| t.borrow_mut().2.copy_from_slice(state.bytes()));
     Ok(locs[inputs.len()..]
         .iter()
         .map(|l| match l {

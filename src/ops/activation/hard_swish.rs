@@ -21,6 +21,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::activation::lut_activations::{LutInt8, LutUInt8};
 use crate::ops::activation::relu::{io_quant, unary_same_type};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
@@ -94,7 +95,7 @@ fn hard_swish_f32(x: f32) -> f32 {
 }
 
 impl Kernel for HardSwishFloat {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {

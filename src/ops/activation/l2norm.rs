@@ -19,6 +19,7 @@
 use crate::arith::{inv_sqrt_quantized_multiplier_exp, mbqm, rdbpot, srdhm};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::tflite;
 
@@ -91,7 +92,7 @@ impl L2Norm {
 }
 
 impl Kernel for L2Norm {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         match self.kind {
             Kind::F32 => {
                 let (xs, os) = self.rows(inputs.get::<f32>(0)?, outputs.get::<f32>(0)?)?;
@@ -113,7 +114,7 @@ impl Kernel for L2Norm {
 struct Empty;
 
 impl Kernel for Empty {
-    fn eval(&mut self, _: &Inputs<'_>, _: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, _: &Inputs<'_>, _: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         Ok(())
     }
 }

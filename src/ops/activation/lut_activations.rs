@@ -63,6 +63,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::libm;
+use crate::ops::Scratch;
 use crate::ops::activation::relu::{io_quant, unary_same_type};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 
@@ -77,7 +78,7 @@ pub(crate) struct LutUInt8 {
 }
 
 impl Kernel for LutUInt8 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<u8>(0)?;
         let out = outputs.get::<u8>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -93,7 +94,7 @@ struct LutInt16 {
 }
 
 impl Kernel for LutInt16 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i16>(0)?;
         let out = outputs.get::<i16>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -111,7 +112,7 @@ struct SigmoidTanhInt16 {
 }
 
 impl Kernel for SigmoidTanhInt16 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i16>(0)?;
         let out = outputs.get::<i16>(0)?;
         let (m, s) = (self.multiplier, self.shift);
@@ -129,7 +130,7 @@ impl Kernel for SigmoidTanhInt16 {
 }
 
 impl Kernel for LutInt8 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i8>(0)?;
         let out = outputs.get::<i8>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -143,7 +144,7 @@ impl Kernel for LutInt8 {
 pub(crate) struct MapF32(pub fn(f32) -> f32);
 
 impl Kernel for MapF32 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -270,7 +271,7 @@ pub fn gelu_eigen_scalar(x: f32) -> f32 {
 pub(crate) struct GeluExactF32;
 
 impl Kernel for GeluExactF32 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         let n = out.len().min(x.len());
@@ -374,8 +375,8 @@ mod tests {
         // 0.7310586·256 = 187.15 → 187; q = 0 → σ(−12.8) → 0; q = 255 → σ(12.7)·256 = 255.99 → 255.
         let t = arith::lut_uint8(0.1, 128, 1.0 / 256.0, 0, logistic_lut_fn);
         assert_eq!((t[128], t[138], t[0], t[255]), (128, 187, 0, 255));
-        let mut k = LutUInt8 { table: t };
-        let out = crate::ops::run_kernel(&mut k, &[&[128u8, 138, 0]], &[3]).unwrap();
+        let k = LutUInt8 { table: t };
+        let out = crate::ops::run_kernel(&k, &[&[128u8, 138, 0]], &[3]).unwrap();
         assert_eq!(out[0], vec![128, 187, 0]);
     }
 
@@ -386,12 +387,12 @@ mod tests {
         assert_eq!((multiplier, shift), (0, 0));
         let x: [i16; 3] = [0, 4096, -4096];
         let mut k = SigmoidTanhInt16 { multiplier, shift, tanh: false };
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
         let out: &[i16] = bytemuck::cast_slice(&out[0]);
         // σ(1)·32768 = 23955.8: T[24] = 47911 → (47911·512 + 512) >> 10 = 23956; σ(−1) → 8812.
         assert_eq!(out, &[16384, 23956, 8812]);
         k.tanh = true;
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
         let out: &[i16] = bytemuck::cast_slice(&out[0]);
         // tanh(1)·32768 = 24956 (T[48] = 57724 − 32768); tanh(−1): (−57724·256 + 2^23 + 127) >> 8
         // = −24955.5 → −24956 (floor).
@@ -471,13 +472,13 @@ mod tests {
         let (a, b) = (f32::from_bits(0xc081_a9a9), f32::from_bits(0xc0ff_baf6));
         let x = [a, b, 1.0, -2.0, a, b, 0.5];
         let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let out = crate::ops::run_kernel(&mut GeluExactF32, &[&bytes], &[28]).unwrap();
+        let out = crate::ops::run_kernel(&GeluExactF32, &[&bytes], &[28]).unwrap();
         let y: Vec<u32> = out[0].chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         assert_eq!(&y[..2], &[0xb8d7cc18, 0xa7bfccca]);
         assert_eq!(&y[4..6], &[0xb8d7cc17, 0xa7bfcccb]);
         assert_eq!(y[6], 0x3eb103af);
         // Fewer than 4 elements: all scalar.
-        let out = crate::ops::run_kernel(&mut GeluExactF32, &[&bytes[..8]], &[8]).unwrap();
+        let out = crate::ops::run_kernel(&GeluExactF32, &[&bytes[..8]], &[8]).unwrap();
         assert_eq!(out[0], [0xb8d7cc17u32.to_le_bytes(), 0xa7bfcccbu32.to_le_bytes()].concat());
     }
 

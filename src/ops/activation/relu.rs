@@ -25,6 +25,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::tflite;
 
@@ -89,7 +90,7 @@ struct ReluQ<T> {
 }
 
 impl<T: QElem> Kernel for ReluQ<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<T>(0)?;
         let out = outputs.get::<T>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -104,7 +105,7 @@ impl<T: QElem> Kernel for ReluQ<T> {
 struct ReluFloat(Kind);
 
 impl Kernel for ReluFloat {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         match self.0 {
@@ -212,7 +213,7 @@ struct LeakyQ<T> {
 }
 
 impl<T: QElem> Kernel for LeakyQ<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<T>(0)?;
         let out = outputs.get::<T>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -234,7 +235,7 @@ struct LeakyFloat {
 }
 
 impl Kernel for LeakyFloat {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -356,21 +357,20 @@ mod tests {
         // uint8: s_in = s_out = 0.05, zp 100 → lo = 100, hi = 100 + 120 = 220. q = 50 → 100;
         // q = 150 → 150; q = 250 → 220.
         let (m, s) = arith::quantize_multiplier(1.0);
-        let mut k =
+        let k =
             ReluQ::<u8> { multiplier: m, shift: s, zp_in: 100, zp_out: 100, lo: 100, hi: 220, _t: Default::default() };
-        let out = run_kernel(&mut k, &[&[50u8, 150, 250]], &[3]).unwrap();
+        let out = run_kernel(&k, &[&[50u8, 150, 250]], &[3]).unwrap();
         assert_eq!(out[0], vec![100, 150, 220]);
         // int16 RELU, multiplier 2: 20000 → 40000 → 32767 (type clamp); −5 → 0.
         let (m, s) = arith::quantize_multiplier(2.0);
-        let mut k =
-            ReluQ::<i16> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 32767, _t: Default::default() };
+        let k = ReluQ::<i16> { multiplier: m, shift: s, zp_in: 0, zp_out: 0, lo: 0, hi: 32767, _t: Default::default() };
         let x: [i16; 3] = [20000, -5, 7];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, 0, 14]);
         // int16 LEAKY_RELU, alpha 0.1 (identity 1): −1005 → −100.5 → −101 (half away from zero).
         let identity = arith::quantize_multiplier(1.0);
         let (am, as_) = arith::quantize_multiplier(0.1);
-        let mut k = LeakyQ::<i16> {
+        let k = LeakyQ::<i16> {
             _t: Default::default(),
             zp_in: 0,
             zp_out: 0,
@@ -379,7 +379,7 @@ mod tests {
             alpha_negative: false,
         };
         let x: [i16; 3] = [-1005, 1234, -32768];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[-101, 1234, -3277]);
     }
 

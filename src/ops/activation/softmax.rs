@@ -52,6 +52,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::fixedpoint;
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::tflite;
 
@@ -115,7 +116,7 @@ impl<I, O> Int8Softmax<I, O> {
 }
 
 impl<I: SoftmaxIn, O: SoftmaxOut> Kernel for Int8Softmax<I, O> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<I>(0)?;
         let out = outputs.get::<O>(0)?;
         if self.depth == 0 {
@@ -158,7 +159,7 @@ struct Int16Softmax {
 }
 
 impl Kernel for Int16Softmax {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i16>(0)?;
         let out = outputs.get::<i16>(0)?;
         if self.depth == 0 {
@@ -188,7 +189,7 @@ struct FloatSoftmax {
 }
 
 impl Kernel for FloatSoftmax {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<f32>(0)?;
         if self.depth == 0 {
@@ -354,8 +355,8 @@ mod tests {
         // Four equal inputs: 0.25·65536 = 16384 → 16384 − 32768 = −16384 (exponent 17: SRDHM ≈
         // 2^31 − 2, / 2^17 = 16383.99998 → 16384). One element: 65536 − 32768 saturates.
         let (multiplier, shift, diff_min) = fixedpoint::softmax_input_scaling(1.0, 0.1, 5);
-        let mut k = Int8Softmax::<i8, i16> { _o: Default::default(), outer: 2, depth: 4, multiplier, shift, diff_min };
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&[5i8, 5, 5, 5, 127, -128, -128, -128])], &[16]).unwrap();
+        let k = Int8Softmax::<i8, i16> { _o: Default::default(), outer: 2, depth: 4, multiplier, shift, diff_min };
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&[5i8, 5, 5, 5, 127, -128, -128, -128])], &[16]).unwrap();
         assert_eq!(
             bytemuck::cast_slice::<u8, i16>(&out[0]),
             &[-16384, -16384, -16384, -16384, 32767, -32768, -32768, -32768]
@@ -367,8 +368,8 @@ mod tests {
         // uint8 inputs compare raw: [200, 200, 200, 200] is a uniform row → 0.25·256 = 64 (zero
         // point 0); one element → 256 saturates to 255; a difference below diff_min → 0.
         let (multiplier, shift, diff_min) = fixedpoint::softmax_input_scaling(1.0, 1.0 / 16.0, 5);
-        let mut k = Int8Softmax::<u8, u8> { _o: Default::default(), outer: 2, depth: 4, multiplier, shift, diff_min };
-        let out = run_kernel(&mut k, &[&[200u8, 200, 200, 200, 255, 0, 0, 0]], &[8]).unwrap();
+        let k = Int8Softmax::<u8, u8> { _o: Default::default(), outer: 2, depth: 4, multiplier, shift, diff_min };
+        let out = run_kernel(&k, &[&[200u8, 200, 200, 200, 255, 0, 0, 0]], &[8]).unwrap();
         assert_eq!(out[0], vec![64, 64, 64, 64, 255, 0, 0, 0]);
     }
 
@@ -403,9 +404,9 @@ mod tests {
     }
     #[test]
     fn float_softmax() {
-        let mut k = FloatSoftmax { outer: 2, depth: 2, beta: 1.0 };
+        let k = FloatSoftmax { outer: 2, depth: 2, beta: 1.0 };
         let x: [f32; 4] = [0.0, 0.0, 1.0, f32::NEG_INFINITY];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.5, 0.5, 1.0, 0.0]);
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{QInt, buffer, check_len};
 use crate::error::Result;
-use crate::ops::{Element, Inputs, PrepareContext};
+use crate::ops::{Element, Inputs, PrepareContext, Scratch, ScratchId};
 
 /// A weights or bias operand: constant (borrowed from the file when possible) or read from an
 /// input at every invoke.
@@ -62,22 +62,43 @@ pub(crate) fn bias_values<'a, T: Element>(
     }
 }
 
+/// A filter given as an input (not constant): its input index and the scratch region it is
+/// widened or re-laid out into at every invoke.
+pub(crate) type FilterInput = Option<(usize, ScratchId)>;
+
 /// Widens a constant filter (`[..]` of `T`) to i16 with `offset` added, or marks it as read at
 /// every invoke.
 pub(crate) fn widen_filter<T: QInt>(
-    ctx: &PrepareContext<'_, '_>,
+    ctx: &mut PrepareContext<'_, '_>,
     w_len: usize,
     offset: i16,
-) -> Result<(Vec<i16>, Option<usize>)> {
-    let mut w = buffer::<i16>(ctx, w_len, "filter")?;
-    let w_input = match const_values::<T>(ctx, 1, w_len)? {
+) -> Result<(Vec<i16>, FilterInput)> {
+    Ok(match const_values::<T>(ctx, 1, w_len)? {
         Some(c) => {
+            let mut w = buffer::<i16>(ctx, w_len, "filter")?;
             for (d, &v) in w.iter_mut().zip(c.iter()) {
                 *d = v.to_i32() as i16 + offset;
             }
-            None
+            (w, None)
         }
-        None => Some(1),
-    };
-    Ok((w, w_input))
+        None => (Vec::new(), Some((1, ctx.request_scratch::<i16>(w_len, "widened filter")?))),
+    })
+}
+
+/// The i16 filter a kernel computes with: `w`, widened at prepare from a constant filter, or
+/// (`w_input` set by [`widen_filter`]) the filter input widened now into its scratch region.
+pub(crate) fn widened_filter<'w, 'a: 'w, T: QInt>(
+    w: &'w [i16],
+    w_input: FilterInput,
+    offset: i16,
+    inputs: &Inputs<'_>,
+    scratch: &mut Scratch<'a>,
+) -> Result<&'w [i16]> {
+    let Some((k, buf)) = w_input else { return Ok(w) };
+    let dst = scratch.get::<i16>(buf)?;
+    let src = check_len(inputs.get::<T>(k)?, dst.len(), "filter")?;
+    for (d, &v) in dst.iter_mut().zip(src) {
+        *d = v.to_i32() as i16 + offset;
+    }
+    Ok(dst)
 }

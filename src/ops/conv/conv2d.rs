@@ -53,12 +53,13 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::conv::{ConvFn, ConvParams};
 use crate::kernels::{self, ChannelRequant, OutputStage};
+use crate::ops::Scratch;
 use crate::ops::common::{
     ConvQuant, Geometry, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
     check_len_mut, const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant, mbqm_requants,
-    product, widen_filter,
+    product, widen_filter, widened_filter,
 };
-use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
+use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, ScratchId};
 use crate::tflite;
 
 /// Conv geometry plus grouping.
@@ -87,28 +88,23 @@ struct QConv<'m, T: QInt + kernels::Q8> {
     q: ConvQuant,
     /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
     requant: ChannelRequant,
-    /// Filter widened to i16, `[OC][KH·KW·FC]`.
+    /// Filter widened to i16, `[OC][KH·KW·FC]` (empty when the filter is not constant).
     w: Vec<i16>,
-    /// Set when the filter is not constant: re-widened at every invoke.
-    w_input: Option<usize>,
+    /// Set when the filter is not constant: widened into this scratch region at every invoke.
+    w_input: Option<(usize, ScratchId)>,
     /// −zp_w (uint8), 0 (int8).
     filter_offset: i16,
     bias: Option<Operand<'m, i32>>,
-    /// One im2col patch (scratch for the kernel).
-    patch: Vec<i16>,
+    /// One im2col patch (scratch for the kernel), `KH·KW·FC` i16.
+    patch: ScratchId,
     /// The implementation (from `kernels::best()`).
     conv: ConvFn<T>,
 }
 
 impl<T: QInt + kernels::Q8> Kernel for QConv<'_, T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
-        if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
-            for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = QInt::to_i32(v) as i16 + self.filter_offset;
-            }
-        }
+        let w = widened_filter::<T>(&self.w, self.w_input, self.filter_offset, inputs, scratch)?;
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
@@ -126,7 +122,7 @@ impl<T: QInt + kernels::Q8> Kernel for QConv<'_, T> {
                 act_max: q.act_max,
             },
         };
-        (self.conv)(&p, x, &self.w, bias, &mut self.patch, out);
+        (self.conv)(&p, x, w, bias, scratch.get::<i16>(self.patch)?, out);
         Ok(())
     }
 }
@@ -137,25 +133,21 @@ impl<T: QInt + kernels::Q8> Kernel for QConv<'_, T> {
 struct I16Conv<'m, B: Element + Copy + Into<i64>> {
     s: ConvShape,
     q: ConvQuant,
-    /// Filter widened to i16, `[OC][KH·KW·FC]`.
+    /// Filter widened to i16, `[OC][KH·KW·FC]` (empty when the filter is not constant).
     w: Vec<i16>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     bias: Option<Operand<'m, B>>,
     acc32: bool,
-    /// One im2col patch: `x − zp_in` for in-bounds taps, 0 for taps outside the input.
-    patch: Vec<i32>,
+    /// One im2col patch (`KH·KW·FC` i32): `x − zp_in` for in-bounds taps, 0 for taps outside
+    /// the input.
+    patch: ScratchId,
 }
 
 impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
         let k = self.s.filter_len();
-        if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
-            for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v as i16;
-            }
-        }
+        let w = widened_filter::<i8>(&self.w, self.w_input, 0, inputs, scratch)?;
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
@@ -163,9 +155,8 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
             // Nothing to write, however large the other dimensions are.
             return Ok(());
         }
-        let w = &self.w[..];
         let q = &self.q;
-        let patch = &mut self.patch[..k];
+        let patch = &mut scratch.get::<i32>(self.patch)?[..k];
         let image = g.in_h * g.in_w * g.in_c;
         let mut opix_chunks = out.chunks_exact_mut(g.out_c.max(1));
         for b in 0..g.batches {
@@ -203,11 +194,13 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16Conv<'_, B> {
 /// over output channels, each channel keeping TFLite's summation order.
 struct FloatConv<'m> {
     s: ConvShape,
-    /// `[KH][KW][FC][OC]`.
+    /// `[KH][KW][FC][OC]` (empty when the filter is not constant).
     w: Vec<f32>,
-    w_input: Option<usize>,
+    /// Set when the filter is not constant: re-laid out into this scratch region at every invoke.
+    w_input: Option<(usize, ScratchId)>,
     bias: Option<Operand<'m, f32>>,
-    acc: Vec<f32>,
+    /// Accumulators (scratch), one per output channel of a group.
+    acc: ScratchId,
     act_min: f32,
     act_max: f32,
 }
@@ -226,12 +219,17 @@ fn ohwi_to_hwio<T: Copy>(src: &[T], dst: &mut [T], oc: usize, h: usize, w: usize
 }
 
 impl Kernel for FloatConv<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let ConvShape { g, fc, groups, fpg } = self.s;
-        if let Some(wk) = self.w_input {
-            let src = check_len(inputs.get::<f32>(wk)?, self.w.len(), "filter")?;
-            ohwi_to_hwio(src, &mut self.w, g.out_c, g.fh, g.fw, fc);
-        }
+        let w: &[f32] = match self.w_input {
+            Some((wk, buf)) => {
+                let w = scratch.get::<f32>(buf)?;
+                let src = check_len(inputs.get::<f32>(wk)?, w.len(), "filter")?;
+                ohwi_to_hwio(src, w, g.out_c, g.fh, g.fw, fc);
+                w
+            }
+            None => &self.w,
+        };
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, g.output_len(), "output")?;
@@ -239,7 +237,7 @@ impl Kernel for FloatConv<'_> {
             // Nothing to write, however large the other dimensions are.
             return Ok(());
         }
-        let w = &self.w[..];
+        let acc_all = scratch.get::<f32>(self.acc)?;
         let oc_n = g.out_c;
         let image = g.in_h * g.in_w * g.in_c;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
@@ -250,7 +248,7 @@ impl Kernel for FloatConv<'_> {
                     let Some(opix) = opix_chunks.next() else { return Ok(()) };
                     for grp in 0..groups {
                         let oc0 = grp * fpg;
-                        let acc = &mut self.acc[..fpg];
+                        let acc = &mut acc_all[..fpg];
                         acc.fill(0.0);
                         g.for_each_tap(oy, ox, |pix, tap| {
                             let s = pix + grp * fc;
@@ -323,7 +321,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w_input,
                 filter_offset: 0,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
+                patch: ctx.request_scratch::<i16>(s.filter_len(), "im2col patch")?,
                 conv: kernels::Q8::conv(kernels::best()),
             }))
         }
@@ -342,7 +340,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w_input,
                 filter_offset,
                 bias: bias_operand(ctx, 2, oc)?,
-                patch: buffer(ctx, s.filter_len(), "im2col patch")?,
+                patch: ctx.request_scratch::<i16>(s.filter_len(), "im2col patch")?,
                 conv: kernels::Q8::conv(kernels::best()),
             }))
         }
@@ -353,7 +351,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("int16 CONV_2D needs zero points 0"));
             }
             let (w, w_input) = widen_filter::<i8>(ctx, w_len, 0)?;
-            let patch = buffer(ctx, s.filter_len(), "im2col patch")?;
+            let patch = ctx.request_scratch::<i32>(s.filter_len(), "im2col patch")?;
             if has_bias && ctx.input_dtype(2)? == DType::Int32 {
                 Ok(Box::new(I16Conv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, 2, oc)?, acc32, patch }))
             } else {
@@ -368,20 +366,20 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.unsupported(format!("unsupported fused activation {act:?}")));
             }
             let (act_min, act_max) = arith::activation_range_f32(act);
-            let mut w = buffer::<f32>(ctx, w_len, "filter")?;
-            let w_input = match const_values::<f32>(ctx, 1, w_len)? {
+            let (w, w_input) = match const_values::<f32>(ctx, 1, w_len)? {
                 Some(c) => {
+                    let mut w = buffer::<f32>(ctx, w_len, "filter")?;
                     ohwi_to_hwio(&c, &mut w, oc, fh, fw, fc);
-                    None
+                    (w, None)
                 }
-                None => Some(1),
+                None => (Vec::new(), Some((1, ctx.request_scratch::<f32>(w_len, "re-laid-out filter")?))),
             };
             Ok(Box::new(FloatConv {
                 s,
                 w,
                 w_input,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: buffer(ctx, s.fpg, "accumulators")?,
+                acc: ctx.request_scratch::<f32>(s.fpg, "accumulators")?,
                 act_min,
                 act_max,
             }))
@@ -457,7 +455,7 @@ mod tests {
             requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: Some(Operand::Const(Cow::Owned(vec![2]))),
-            patch: vec![0; 3],
+            patch: crate::ops::test_scratch::<i16>(3),
         };
         assert_eq!(run_i8(&mut k, &[0, 1, 2]), vec![8, 11, 8]);
     }
@@ -478,7 +476,7 @@ mod tests {
             requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
-            patch: vec![0; 2],
+            patch: crate::ops::test_scratch::<i16>(2),
         };
         assert_eq!(run_i8(&mut k, &[3, -2]), vec![2, -1, 1, -1, 1]);
         // Shift −1 (×0.25): 3 → SRDHM 2 → RDBPOT(2, 1) = 1; −3 → −1 → RDBPOT(−1, 1) = −1
@@ -506,7 +504,7 @@ mod tests {
             requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
-            patch: vec![0; 2],
+            patch: crate::ops::test_scratch::<i16>(2),
         };
         assert_eq!(run_i8(&mut k, &[1, 2, 3, 4]), vec![3, 11]);
     }
@@ -521,24 +519,24 @@ mod tests {
             w: vec![1.0, 1.0],
             w_input: None,
             bias: Some(Operand::Const(Cow::Owned(vec![-1e8]))),
-            acc: vec![0.0; 1],
+            acc: crate::ops::test_scratch::<f32>(1),
             act_min: f32::MIN,
             act_max: f32::MAX,
         };
         let x = [1e8f32, 1.0];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.0]);
         // No bias: the sum starts at +0.0, so −0.0 products leave +0.0.
         k.bias = None;
         let x = [-0.0f32, 0.0];
         k.w = vec![1.0, -1.0];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         let v = bytemuck::cast_slice::<u8, f32>(&out[0])[0];
         assert!(v == 0.0 && v.is_sign_positive());
         // Infinity clamps to f32::MAX with no activation, as TFLite's min/max does.
         let x = [f32::INFINITY, 0.0];
         k.w = vec![1.0, 1.0];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[f32::MAX]);
     }
 
@@ -567,7 +565,7 @@ mod tests {
             w_input: None,
             bias: Some(Operand::Const(Cow::Owned(vec![i32::MAX as i64 - 10]))),
             acc32: false,
-            patch: vec![0; 1],
+            patch: crate::ops::test_scratch::<i32>(1),
         };
         let x = [100i16];
         let run = |k: &mut I16Conv<'_, i64>| {
@@ -584,7 +582,7 @@ mod tests {
         assert_eq!(run(&mut k), 6350);
         k.w = vec![3];
         let x1 = [1i16];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x1)], &[2]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x1)], &[2]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0])[0], 2);
     }
 
@@ -604,10 +602,10 @@ mod tests {
             requant: ChannelRequant::default(),
             conv: kernels::reference::conv,
             bias: None,
-            patch: vec![0; 2],
+            patch: crate::ops::test_scratch::<i16>(2),
         };
         k.requant = requants(&k.q);
-        let out = crate::ops::run_kernel(&mut k, &[&[0u8, 255][..]], &[1]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[&[0u8, 255][..]], &[1]).unwrap();
         assert_eq!(out[0], vec![120]);
     }
 }

@@ -39,11 +39,13 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::kernels::dwconv::{DepthwiseFn, DepthwiseParams};
 use crate::kernels::{self, ChannelRequant, OutputStage};
+use crate::ops::Scratch;
 use crate::ops::common::{
     ConvQuant, Geometry, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
     check_len_mut, const_values, conv_quant, conv_quant_range, dims4, legacy_u8_quant, mbqm_requants, product,
+    widened_filter,
 };
-use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
+use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, ScratchId};
 use crate::tflite;
 
 /// int8 / uint8 (`T`) kernel, computed by the `kernels::dwconv` implementation chosen at
@@ -54,27 +56,23 @@ struct QDw<'m, T: QInt + kernels::Q8> {
     q: ConvQuant,
     /// `Mbqm(q.multiplier[oc], q.shift[oc])` per output channel.
     requant: ChannelRequant,
-    /// Filter widened to i16 with the filter offset added (`w − zp_w` for uint8), `[KH][KW][OC]`.
+    /// Filter widened to i16 with the filter offset added (`w − zp_w` for uint8), `[KH][KW][OC]`
+    /// (empty when the filter is not constant: then widened into its scratch region at every invoke).
     w: Vec<i16>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     /// −zp_w (uint8), 0 (int8).
     filter_offset: i16,
     bias: Option<Operand<'m, i32>>,
-    /// Accumulators (scratch for the kernel), one per output channel.
-    acc: Vec<i32>,
+    /// Accumulators (scratch for the kernel), one i32 per output channel.
+    acc: ScratchId,
     /// The implementation (from `kernels::best()`).
     dw: DepthwiseFn<T>,
 }
 
 impl<T: QInt + kernels::Q8> Kernel for QDw<'_, T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
-        if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<T>(wk)?, self.w.len(), "filter")?;
-            for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = QInt::to_i32(v) as i16 + self.filter_offset;
-            }
-        }
+        let w = widened_filter::<T>(&self.w, self.w_input, self.filter_offset, inputs, scratch)?;
         let x = check_len(inputs.get::<T>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, g.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, g.output_len(), "output")?;
@@ -90,7 +88,7 @@ impl<T: QInt + kernels::Q8> Kernel for QDw<'_, T> {
                 act_max: q.act_max,
             },
         };
-        (self.dw)(&p, x, &self.w, bias, &mut self.acc, out);
+        (self.dw)(&p, x, w, bias, scratch.get::<i32>(self.acc)?, out);
         Ok(())
     }
 }
@@ -102,23 +100,30 @@ struct I16Dw<'m> {
     g: Geometry,
     dm: usize,
     q: ConvQuant,
-    /// Filter widened to i32, `[KH][KW][OC]`.
+    /// Filter widened to i32, `[KH][KW][OC]` (empty when the filter is not constant: then
+    /// widened into its scratch region at every invoke).
     w: Vec<i32>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     bias: Option<Operand<'m, i64>>,
-    acc: Vec<i64>,
+    /// Accumulators (scratch), one i64 per output channel.
+    acc: ScratchId,
 }
 
 impl Kernel for I16Dw<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let (ic_n, oc_n, dm) = (g.in_c, g.out_c, self.dm);
-        if let Some(wk) = self.w_input {
-            let w8 = check_len(inputs.get::<i8>(wk)?, self.w.len(), "filter")?;
-            for (d, &v) in self.w.iter_mut().zip(w8) {
-                *d = v as i32;
+        let w: &[i32] = match self.w_input {
+            Some((wk, buf)) => {
+                let w = scratch.get::<i32>(buf)?;
+                let w8 = check_len(inputs.get::<i8>(wk)?, w.len(), "filter")?;
+                for (d, &v) in w.iter_mut().zip(w8) {
+                    *d = v as i32;
+                }
+                w
             }
-        }
+            None => &self.w,
+        };
         let x = check_len(inputs.get::<i16>(0)?, g.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, oc_n)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, g.output_len(), "output")?;
@@ -126,9 +131,8 @@ impl Kernel for I16Dw<'_> {
             // Nothing to write, however large the other dimensions are.
             return Ok(());
         }
-        let w = &self.w[..];
         let q = &self.q;
-        let acc = &mut self.acc[..oc_n];
+        let acc = &mut scratch.get::<i64>(self.acc)?[..oc_n];
         let image = g.in_h * g.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
         for b in 0..g.batches {
@@ -167,13 +171,14 @@ struct FloatDw<'m> {
     /// Filter `[KH][KW][OC]`.
     w: Operand<'m, f32>,
     bias: Option<Operand<'m, f32>>,
-    acc: Vec<f32>,
+    /// Accumulators (scratch), one f32 per output channel.
+    acc: ScratchId,
     act_min: f32,
     act_max: f32,
 }
 
 impl Kernel for FloatDw<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let (ic_n, oc_n, dm) = (g.in_c, g.out_c, self.dm);
         let w = self.w.get(inputs, g.fh * g.fw * oc_n)?;
@@ -184,7 +189,7 @@ impl Kernel for FloatDw<'_> {
             // Nothing to write, however large the other dimensions are.
             return Ok(());
         }
-        let acc = &mut self.acc[..oc_n];
+        let acc = &mut scratch.get::<f32>(self.acc)?[..oc_n];
         let image = g.in_h * g.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
         for b in 0..g.batches {
@@ -270,7 +275,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w_input,
                 filter_offset: 0,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: buffer(ctx, oc, "accumulators")?,
+                acc: ctx.request_scratch::<i32>(oc, "accumulators")?,
                 dw: kernels::Q8::depthwise(kernels::best()),
             }))
         }
@@ -287,7 +292,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w_input,
                 filter_offset,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: buffer(ctx, oc, "accumulators")?,
+                acc: ctx.request_scratch::<i32>(oc, "accumulators")?,
                 dw: kernels::Q8::depthwise(kernels::best()),
             }))
         }
@@ -313,15 +318,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             if q.input_offset != 0 || q.output_offset != 0 {
                 return Err(ctx.err("int16 DEPTHWISE_CONV_2D needs zero points 0"));
             }
-            let mut w = buffer::<i32>(ctx, w_len, "filter")?;
-            let w_input = match const_values::<i8>(ctx, 1, w_len)? {
+            let (w, w_input) = match const_values::<i8>(ctx, 1, w_len)? {
                 Some(c) => {
+                    let mut w = buffer::<i32>(ctx, w_len, "filter")?;
                     for (d, &v) in w.iter_mut().zip(c.iter()) {
                         *d = v as i32;
                     }
-                    None
+                    (w, None)
                 }
-                None => Some(1),
+                None => (Vec::new(), Some((1, ctx.request_scratch::<i32>(w_len, "widened filter")?))),
             };
             Ok(Box::new(I16Dw {
                 g,
@@ -330,7 +335,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 w,
                 w_input,
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: buffer(ctx, oc, "accumulators")?,
+                acc: ctx.request_scratch::<i64>(oc, "accumulators")?,
             }))
         }
         (DType::Float32, DType::Float32, DType::Float32) => {
@@ -346,7 +351,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 dm,
                 w: const_values::<f32>(ctx, 1, w_len)?.map_or(Operand::Input(1), Operand::Const),
                 bias: bias_operand(ctx, 2, oc)?,
-                acc: buffer(ctx, oc, "accumulators")?,
+                acc: ctx.request_scratch::<f32>(oc, "accumulators")?,
                 act_min,
                 act_max,
             }))
@@ -420,7 +425,7 @@ mod tests {
             requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: Some(Operand::Const(Cow::Owned(vec![1, 0, 0, 0]))),
-            acc: vec![0; 4],
+            acc: crate::ops::test_scratch::<i32>(4),
         };
         assert_eq!(run(&mut k, &[3, -4]), vec![1, -4, -6, -18]);
     }
@@ -446,7 +451,7 @@ mod tests {
             requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: None,
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i32>(1),
         };
         // out0 = 10 + 100 = 110; out1 = 1 + 10 − 100 = −89; out2 = 1 − 10 = −9.
         assert_eq!(run(&mut k, &[1, 0, 1, 0, -1]), vec![110, -89, -9]);
@@ -455,19 +460,19 @@ mod tests {
     #[test]
     fn float_depthwise_adds_bias_last() {
         let g = geom((1, 2), 1, (1, 2), 1);
-        let mut k = FloatDw {
+        let k = FloatDw {
             g,
             dm: 1,
             w: Operand::Const(Cow::Owned(vec![1.0, 1.0])),
             bias: Some(Operand::Const(Cow::Owned(vec![-1e8]))),
-            acc: vec![0.0; 1],
+            acc: crate::ops::test_scratch::<f32>(1),
             act_min: 0.0,
             act_max: 6.0,
         };
         // Output 0: taps at columns 0, 1: (0 + 1e8) + 1 = 1e8 in f32, then − 1e8 = 0 (the bias
         // is added last). Output 1: column 1 only (column 2 is outside): 1 − 1e8 → RELU6 → 0.
         let x = [1e8f32, 1.0];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[0.0, 0.0]);
     }
 
@@ -482,17 +487,17 @@ mod tests {
         let mut q = quant(4, 1 << 30, -7, 0, 0);
         q.act_min = -32768;
         q.act_max = 32767;
-        let mut k = I16Dw {
+        let k = I16Dw {
             g,
             dm: 2,
             q,
             w: vec![127, -128, 1, 2],
             w_input: None,
             bias: Some(Operand::Const(Cow::Owned(vec![1 << 40, 0, 0, 0]))),
-            acc: vec![0; 4],
+            acc: crate::ops::test_scratch::<i64>(4),
         };
         let x = [32767i16, -32768];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[16256, -16383, -128, -256]);
     }
 
@@ -514,10 +519,10 @@ mod tests {
             requant: ChannelRequant::default(),
             dw: kernels::reference::depthwise,
             bias: None,
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i32>(1),
         };
         k.requant = requants(&k.q);
-        let out = crate::ops::run_kernel(&mut k, &[&[255u8][..]], &[1]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[&[255u8][..]], &[1]).unwrap();
         assert_eq!(out[0], vec![1]);
     }
 }

@@ -22,9 +22,10 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::common::hybrid_quant::{dot_i8, dot_sse, filter_scales, quantize_rows, row_sums};
 use crate::ops::common::{Geometry, Operand, buffer, check_len, check_len_mut, const_values, product};
-use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
+use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, ScratchId};
 use crate::tflite;
 
 /// The bounds of a float fused activation (NONE/RELU/RELU_N1_TO_1/RELU6); `unbounded` gives
@@ -73,14 +74,18 @@ struct HybridFc<'m> {
     scale: f32,
     asymmetric: bool,
     act: (f32, f32),
-    q: Vec<i8>,
-    sf: Vec<f32>,
-    zp: Vec<i32>,
+    /// Scratch: the quantized input (i8), its scaling factors (f32) and zero points (i32).
+    q: ScratchId,
+    sf: ScratchId,
+    zp: ScratchId,
+    /// Row sums of constant weights (asymmetric only; empty otherwise).
     sums: Vec<i32>,
+    /// Scratch for the row sums of weights given as an input (asymmetric only).
+    sums_input: Option<ScratchId>,
 }
 
 impl Kernel for HybridFc<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let (nb, nd, nu) = (self.batches, self.depth, self.units);
         let x = check_len(inputs.get::<f32>(0)?, nb * nd, "input")?;
         let w = self.weights.get(inputs, nu * nd)?;
@@ -106,23 +111,29 @@ impl Kernel for HybridFc<'_> {
             }
             return Ok(());
         }
-        quantize_rows(x, nd, &mut self.q, &mut self.sf, &mut self.zp, self.asymmetric);
+        let (q, sfs, zps) = (scratch.get::<i8>(self.q)?, scratch.get::<f32>(self.sf)?, scratch.get::<i32>(self.zp)?);
+        quantize_rows(x, nd, q, sfs, zps, self.asymmetric);
         if self.per_channel.is_none() {
-            for s in self.sf.iter_mut() {
+            for s in sfs.iter_mut() {
                 *s *= self.scale;
             }
         }
-        if self.asymmetric && matches!(self.weights, Operand::Input(_)) {
-            row_sums(w, nd, &mut self.sums);
-        }
+        let sums: &[i32] = match self.sums_input {
+            Some(id) => {
+                let sums = scratch.get::<i32>(id)?;
+                row_sums(w, nd, sums);
+                sums
+            }
+            None => &self.sums,
+        };
         for b in 0..nb {
-            let qb = &self.q[b * nd..(b + 1) * nd];
-            let (sf, zp) = (self.sf[b], self.zp[b]);
+            let qb = &q[b * nd..(b + 1) * nd];
+            let (sf, zp) = (sfs[b], zps[b]);
             for u in 0..nu {
                 let wu = &w[u * nd..(u + 1) * nd];
                 let mut acc = dot_sse(wu, qb);
                 if self.asymmetric {
-                    acc = acc.wrapping_sub(self.sums[u].wrapping_mul(zp));
+                    acc = acc.wrapping_sub(sums[u].wrapping_mul(zp));
                 }
                 let scale = match &self.per_channel {
                     Some(pc) => sf * pc[u],
@@ -167,10 +178,15 @@ pub(crate) fn prepare_fc<'m>(
     } else {
         None
     };
-    let mut sums = buffer(ctx, units, "row sums")?;
-    if let (true, Operand::Const(w)) = (asymmetric, &weights) {
-        row_sums(w, depth, &mut sums);
-    }
+    let (sums, sums_input) = match (asymmetric, &weights) {
+        (true, Operand::Const(w)) => {
+            let mut sums = buffer(ctx, units, "row sums")?;
+            row_sums(w, depth, &mut sums);
+            (sums, None)
+        }
+        (true, Operand::Input(_)) => (Vec::new(), Some(ctx.request_scratch::<i32>(units, "row sums")?)),
+        (false, _) => (Vec::new(), None),
+    };
     Ok(Box::new(HybridFc {
         batches,
         depth,
@@ -181,10 +197,11 @@ pub(crate) fn prepare_fc<'m>(
         scale,
         asymmetric,
         act: activation(ctx, act, true)?,
-        q: buffer(ctx, batches * depth, "quantized input")?,
-        sf: buffer(ctx, batches, "scaling factors")?,
-        zp: buffer(ctx, batches, "zero points")?,
+        q: ctx.request_scratch::<i8>(batches * depth, "quantized input")?,
+        sf: ctx.request_scratch::<f32>(batches, "scaling factors")?,
+        zp: ctx.request_scratch::<i32>(batches, "zero points")?,
         sums,
+        sums_input,
     }))
 }
 
@@ -214,10 +231,12 @@ struct HybridConv<'m> {
     /// Per-channel scales (one per output channel), or the per-tensor scale broadcast.
     scales: Vec<f32>,
     act: (f32, f32),
-    q: Vec<i8>,
-    sf: Vec<f32>,
-    zp: Vec<i32>,
-    patch: Vec<i8>,
+    /// Scratch: the quantized input (i8), its scaling factors (f32) and zero points (i32), and
+    /// one im2col patch of quantized values (i8, per-tensor CONV_2D only).
+    q: ScratchId,
+    sf: ScratchId,
+    zp: ScratchId,
+    patch: ScratchId,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -231,7 +250,7 @@ enum ConvKind {
 }
 
 impl Kernel for HybridConv<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let x = check_len(inputs.get::<f32>(0)?, g.input_len(), "input")?;
         let w = self.w.get(inputs, self.w_len)?;
@@ -246,13 +265,15 @@ impl Kernel for HybridConv<'_> {
         }
         let image = g.in_h * g.in_w * g.in_c;
         let asymmetric = !matches!(self.kind, ConvKind::PerTensor { .. });
-        quantize_rows(x, image, &mut self.q, &mut self.sf, &mut self.zp, asymmetric);
+        let (q, sfs, zps) = (scratch.get::<i8>(self.q)?, scratch.get::<f32>(self.sf)?, scratch.get::<i32>(self.zp)?);
+        quantize_rows(x, image, q, sfs, zps, asymmetric);
+        let patch = scratch.get::<i8>(self.patch)?;
         let (lo, hi) = self.act;
         let oc_n = g.out_c;
         let mut o = 0;
         for b in 0..g.batches {
-            let qb = &self.q[b * image..(b + 1) * image];
-            let (sf, zp) = (self.sf[b], self.zp[b]);
+            let qb = &q[b * image..(b + 1) * image];
+            let (sf, zp) = (sfs[b], zps[b]);
             for oy in 0..g.out_h {
                 for ox in 0..g.out_w {
                     let opix = &mut out[o..o + oc_n];
@@ -260,7 +281,6 @@ impl Kernel for HybridConv<'_> {
                     match self.kind {
                         ConvKind::PerTensor { fc, sse } => {
                             let sf = sf * self.scales[0];
-                            let patch = &mut self.patch[..];
                             g.im2col(qb, (oy, ox), (0, fc), patch, 0, |v: i8| v);
                             let n = patch.len();
                             for (c, v) in opix.iter_mut().enumerate() {
@@ -395,10 +415,10 @@ fn finish_conv<'m>(
         },
         scales,
         act: activation(ctx, act, false)?,
-        q: buffer(ctx, g.batches * image, "quantized input")?,
-        sf: buffer(ctx, g.batches, "scaling factors")?,
-        zp: buffer(ctx, g.batches, "zero points")?,
-        patch: buffer(ctx, patch, "patch")?,
+        q: ctx.request_scratch::<i8>(g.batches * image, "quantized input")?,
+        sf: ctx.request_scratch::<f32>(g.batches, "scaling factors")?,
+        zp: ctx.request_scratch::<i32>(g.batches, "zero points")?,
+        patch: ctx.request_scratch::<i8>(patch, "patch")?,
     }))
 }
 
@@ -424,11 +444,12 @@ mod tests {
             scale: 0.5,
             asymmetric: asym,
             act: (f32::MIN, f32::MAX),
-            q: vec![0; 2],
-            sf: vec![0.0; 1],
-            zp: vec![0; 1],
+            q: crate::ops::test_scratch::<i8>(2),
+            sf: crate::ops::test_scratch::<f32>(1),
+            zp: crate::ops::test_scratch::<i32>(1),
             // as prepare computes them for constant weights: row sums 1 + 2 and −3 + 0
             sums: vec![3, -3],
+            sums_input: None,
         };
         let x = [1.27f32, -0.635];
         let out = run(&mut mk(false), &x);
@@ -486,10 +507,10 @@ mod tests {
             bias: Some(Operand::Const(Cow::Owned(vec![0.25]))),
             scales: vec![0.5],
             act: (f32::MIN, f32::MAX),
-            q: vec![0; 2],
-            sf: vec![0.0],
-            zp: vec![0],
-            patch: vec![],
+            q: crate::ops::test_scratch::<i8>(2),
+            sf: crate::ops::test_scratch::<f32>(1),
+            zp: crate::ops::test_scratch::<i32>(1),
+            patch: crate::ops::test_scratch::<i8>(0),
         };
         let sf = ((2.0f64 / 255.0) as f32) * 0.5;
         assert_eq!(run_conv(&mut k, &[1.0, -1.0]), vec![254.0 * sf + 0.25, -254.0 * sf + 0.25]);
@@ -511,10 +532,10 @@ mod tests {
             bias: None,
             scales: vec![0.5],
             act: (f32::MIN, f32::MAX),
-            q: vec![0; 17],
-            sf: vec![0.0],
-            zp: vec![0],
-            patch: vec![0; 17],
+            q: crate::ops::test_scratch::<i8>(17),
+            sf: crate::ops::test_scratch::<f32>(1),
+            zp: crate::ops::test_scratch::<i32>(1),
+            patch: crate::ops::test_scratch::<i8>(17),
         };
         let sf = (1.27f32 / 127.0) * 0.5;
         let acc = -128 * 127 - 15 * 128 * 127 + 128 * 127;

@@ -40,12 +40,13 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::common::{
     ConvQuant, Operand, QInt, bias_operand, bias_values, buffer, check_bias_len, check_int32_bias, check_len,
     check_len_mut, const_values, conv_quant, conv_quant_range, dims4, int16_bias_type, legacy_u8_quant_at, positive,
     product,
 };
-use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
+use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, ScratchId};
 use crate::tflite;
 use std::marker::PhantomData;
 
@@ -124,22 +125,28 @@ struct QTConv<'m, T: QInt> {
     q: ConvQuant,
     /// `[KH][KW][IC][OC]`, `w + filter_offset`, widened to i16.
     w: Vec<i16>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     /// −zp_w (uint8), 0 (int8).
     filter_offset: i16,
     _t: PhantomData<T>,
     bias: Option<Operand<'m, i32>>,
-    acc: Vec<i32>,
+    /// Accumulators (scratch), one i32 per output channel.
+    acc: ScratchId,
 }
 
 impl<T: QInt> Kernel for QTConv<'_, T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let s = self.s;
-        if let Some(wk) = self.w_input {
-            let src = check_len(inputs.get::<T>(wk)?, self.w.len(), "weights")?;
-            let off = self.filter_offset;
-            ohwi_to_hwio(src, &mut self.w, &s, |v| v.to_i32() as i16 + off);
-        }
+        let w: &[i16] = match self.w_input {
+            Some((wk, buf)) => {
+                let w = scratch.get::<i16>(buf)?;
+                let src = check_len(inputs.get::<T>(wk)?, w.len(), "weights")?;
+                let off = self.filter_offset;
+                ohwi_to_hwio(src, w, &s, |v| v.to_i32() as i16 + off);
+                w
+            }
+            None => &self.w,
+        };
         let x = check_len(inputs.get::<T>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<T>(0)?, s.output_len(), "output")?;
@@ -148,11 +155,10 @@ impl<T: QInt> Kernel for QTConv<'_, T> {
             return Ok(());
         }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
-        let w = &self.w[..];
         let q = &self.q;
         // zp_in is in T's range (checked in prepare), so −zp_in fits in i16.
         let off = q.input_offset as i16;
-        let acc = &mut self.acc[..oc_n];
+        let acc = &mut scratch.get::<i32>(self.acc)?[..oc_n];
         let image = s.in_h * s.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
         for b in 0..s.batches {
@@ -205,19 +211,25 @@ struct I16TConv<'m, B: Element + Copy + Into<i64>> {
     q: ConvQuant,
     /// `[KH][KW][IC][OC]` widened to i32.
     w: Vec<i32>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     bias: Option<Operand<'m, B>>,
     acc32: bool,
-    acc: Vec<i64>,
+    /// Accumulators (scratch), one i64 per output channel.
+    acc: ScratchId,
 }
 
 impl<B: Element + Copy + Into<i64>> Kernel for I16TConv<'_, B> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let s = self.s;
-        if let Some(wk) = self.w_input {
-            let src = check_len(inputs.get::<i8>(wk)?, self.w.len(), "weights")?;
-            ohwi_to_hwio(src, &mut self.w, &s, |v| v as i32);
-        }
+        let w: &[i32] = match self.w_input {
+            Some((wk, buf)) => {
+                let w = scratch.get::<i32>(buf)?;
+                let src = check_len(inputs.get::<i8>(wk)?, w.len(), "weights")?;
+                ohwi_to_hwio(src, w, &s, |v| v as i32);
+                w
+            }
+            None => &self.w,
+        };
         let x = check_len(inputs.get::<i16>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, s.output_len(), "output")?;
@@ -226,9 +238,8 @@ impl<B: Element + Copy + Into<i64>> Kernel for I16TConv<'_, B> {
             return Ok(());
         }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
-        let w = &self.w[..];
         let q = &self.q;
-        let acc = &mut self.acc[..oc_n];
+        let acc = &mut scratch.get::<i64>(self.acc)?[..oc_n];
         let image = s.in_h * s.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
         for b in 0..s.batches {
@@ -273,20 +284,26 @@ struct FloatTConv<'m> {
     s: Shape,
     /// `[KH][KW][IC][OC]`.
     w: Vec<f32>,
-    w_input: Option<usize>,
+    w_input: Option<(usize, ScratchId)>,
     bias: Option<Operand<'m, f32>>,
-    acc: Vec<f32>,
+    /// Accumulators (scratch), one f32 per output channel.
+    acc: ScratchId,
     act_min: f32,
     act_max: f32,
 }
 
 impl Kernel for FloatTConv<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let s = self.s;
-        if let Some(wk) = self.w_input {
-            let src = check_len(inputs.get::<f32>(wk)?, self.w.len(), "weights")?;
-            ohwi_to_hwio(src, &mut self.w, &s, |v| v);
-        }
+        let w: &[f32] = match self.w_input {
+            Some((wk, buf)) => {
+                let w = scratch.get::<f32>(buf)?;
+                let src = check_len(inputs.get::<f32>(wk)?, w.len(), "weights")?;
+                ohwi_to_hwio(src, w, &s, |v| v);
+                w
+            }
+            None => &self.w,
+        };
         let x = check_len(inputs.get::<f32>(INPUT)?, s.input_len(), "input")?;
         let bias = bias_values(&self.bias, inputs, s.out_c)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, s.output_len(), "output")?;
@@ -295,8 +312,7 @@ impl Kernel for FloatTConv<'_> {
             return Ok(());
         }
         let (ic_n, oc_n) = (s.in_c, s.out_c);
-        let w = &self.w[..];
-        let acc = &mut self.acc[..oc_n];
+        let acc = &mut scratch.get::<f32>(self.acc)?[..oc_n];
         let image = s.in_h * s.in_w * ic_n;
         let mut opix_chunks = out.chunks_exact_mut(oc_n.max(1));
         for b in 0..s.batches {
@@ -338,19 +354,19 @@ impl Kernel for FloatTConv<'_> {
 
 /// The int8 / uint8 kernel with its weights widened (when constant).
 fn quantized<'m, T: QInt>(
-    ctx: &PrepareContext<'_, 'm>,
+    ctx: &mut PrepareContext<'_, 'm>,
     s: Shape,
     q: ConvQuant,
     filter_offset: i16,
     w_len: usize,
 ) -> Result<Box<dyn Kernel + 'm>> {
-    let mut w = buffer::<i16>(ctx, w_len, "weights")?;
-    let w_input = match const_values::<T>(ctx, WEIGHTS, w_len)? {
+    let (w, w_input) = match const_values::<T>(ctx, WEIGHTS, w_len)? {
         Some(c) => {
+            let mut w = buffer::<i16>(ctx, w_len, "weights")?;
             ohwi_to_hwio(&c, &mut w, &s, |v| v.to_i32() as i16 + filter_offset);
-            None
+            (w, None)
         }
-        None => Some(WEIGHTS),
+        None => (Vec::new(), Some((WEIGHTS, ctx.request_scratch::<i16>(w_len, "re-laid-out weights")?))),
     };
     let bias = bias_operand(ctx, BIAS, s.out_c)?;
     Ok(Box::new(QTConv::<T> {
@@ -361,7 +377,7 @@ fn quantized<'m, T: QInt>(
         filter_offset,
         _t: PhantomData,
         bias,
-        acc: buffer(ctx, s.out_c, "accumulators")?,
+        acc: ctx.request_scratch::<i32>(s.out_c, "accumulators")?,
     }))
 }
 
@@ -448,15 +464,15 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
             if q.input_offset != 0 || q.output_offset != 0 {
                 return Err(ctx.err("int16 TRANSPOSE_CONV needs zero points 0"));
             }
-            let mut w = buffer::<i32>(ctx, w_len, "weights")?;
-            let w_input = match const_values::<i8>(ctx, WEIGHTS, w_len)? {
+            let (w, w_input) = match const_values::<i8>(ctx, WEIGHTS, w_len)? {
                 Some(c) => {
+                    let mut w = buffer::<i32>(ctx, w_len, "weights")?;
                     ohwi_to_hwio(&c, &mut w, &s, |v| v as i32);
-                    None
+                    (w, None)
                 }
-                None => Some(WEIGHTS),
+                None => (Vec::new(), Some((WEIGHTS, ctx.request_scratch::<i32>(w_len, "re-laid-out weights")?))),
             };
-            let acc = buffer(ctx, oc, "accumulators")?;
+            let acc = ctx.request_scratch::<i64>(oc, "accumulators")?;
             if has_bias && ctx.input_dtype(BIAS)? == DType::Int32 {
                 Ok(Box::new(I16TConv::<i32> { s, q, w, w_input, bias: bias_operand(ctx, BIAS, oc)?, acc32, acc }))
             } else {
@@ -468,20 +484,20 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 return Err(ctx.err("float TRANSPOSE_CONV needs a float32 bias"));
             }
             let (act_min, act_max) = arith::activation_range_f32(act);
-            let mut w = buffer::<f32>(ctx, w_len, "weights")?;
-            let w_input = match const_values::<f32>(ctx, WEIGHTS, w_len)? {
+            let (w, w_input) = match const_values::<f32>(ctx, WEIGHTS, w_len)? {
                 Some(c) => {
+                    let mut w = buffer::<f32>(ctx, w_len, "weights")?;
                     ohwi_to_hwio(&c, &mut w, &s, |v| v);
-                    None
+                    (w, None)
                 }
-                None => Some(WEIGHTS),
+                None => (Vec::new(), Some((WEIGHTS, ctx.request_scratch::<f32>(w_len, "re-laid-out weights")?))),
             };
             Ok(Box::new(FloatTConv {
                 s,
                 w,
                 w_input,
                 bias: bias_operand(ctx, BIAS, oc)?,
-                acc: buffer(ctx, oc, "accumulators")?,
+                acc: ctx.request_scratch::<f32>(oc, "accumulators")?,
                 act_min,
                 act_max,
             }))
@@ -546,7 +562,7 @@ mod tests {
         // 3 → 2 → 1; 21 → 11 → 6 (5.5 away); 204 → 102 → 51; 31 → 16 → 8; 301 → 151 → 76
         // (75.5 away); zp_out 2 and RELU6-like clamp at 60 → [3, 8, 53, 10, 60].
         let s = shape_1d(2, 5, 3, 2, 0);
-        let mut k = QTConv::<i8> {
+        let k = QTConv::<i8> {
             s,
             q: ConvQuant {
                 input_offset: 1,
@@ -561,10 +577,10 @@ mod tests {
             filter_offset: 0,
             _t: PhantomData,
             bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![1]))),
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i32>(1),
         };
         let x: [i8; 2] = [1, 2];
-        let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[5]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[&[], &[], bytemuck::cast_slice(&x)], &[5]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[3, 8, 53, 10, 60]);
     }
 
@@ -597,15 +613,15 @@ mod tests {
             filter_offset: -100,
             _t: PhantomData,
             bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![6]))),
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i32>(1),
         };
         let x: [u8; 2] = [130, 0];
-        let out = crate::ops::run_kernel(&mut k, &[&[], &[], &x], &[5]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[&[], &[], &x], &[5]).unwrap();
         assert_eq!(out[0], vec![102, 170, 19, 0, 170]);
         // Non-constant weights are widened with the filter offset at every invoke.
-        k.w_input = Some(WEIGHTS);
-        k.w.fill(0);
-        let out = crate::ops::run_kernel(&mut k, &[&[], &w_raw, &x], &[5]).unwrap();
+        k.w_input = Some((WEIGHTS, crate::ops::test_scratch::<i16>(k.w.len())));
+        k.w.clear();
+        let out = crate::ops::run_kernel(&k, &[&[], &w_raw, &x], &[5]).unwrap();
         assert_eq!(out[0], vec![102, 170, 19, 0, 170]);
     }
 
@@ -613,17 +629,17 @@ mod tests {
     fn float_scatter_without_bias() {
         // Output 1 gets no contribution (stride 3, filter 1): stays 0.0; no bias added.
         let s = shape_1d(2, 4, 1, 3, 0);
-        let mut k = FloatTConv {
+        let k = FloatTConv {
             s,
             w: vec![2.0],
             w_input: None,
             bias: None,
-            acc: vec![0.0],
+            acc: crate::ops::test_scratch::<f32>(1),
             act_min: f32::MIN,
             act_max: f32::MAX,
         };
         let x = [1.5f32, -4.0];
-        let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[16]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[&[], &[], bytemuck::cast_slice(&x)], &[16]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[3.0, 0.0, 0.0, -8.0]);
     }
 
@@ -650,12 +666,12 @@ mod tests {
             w_input: None,
             bias: Some(Operand::Const(std::borrow::Cow::Owned(vec![1024]))),
             acc32: false,
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i64>(1),
         };
         let x = [32767i16, -32768];
         let mut run = |acc32: bool| {
             k.acc32 = acc32;
-            let out = crate::ops::run_kernel(&mut k, &[&[], &[], bytemuck::cast_slice(&x)], &[8]).unwrap();
+            let out = crate::ops::run_kernel(&k, &[&[], &[], bytemuck::cast_slice(&x)], &[8]).unwrap();
             bytemuck::cast_slice::<u8, i16>(&out[0]).to_vec()
         };
         assert_eq!(run(false), vec![2032, -2047, -2031, 2049]);

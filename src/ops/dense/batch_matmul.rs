@@ -32,6 +32,7 @@
 //! them once, so a non-constant int8 RHS gets stale sums after the first invoke) and for every
 //! RHS matrix (TFLite skips the outermost of five dimensions, leaving those sums uninitialized).
 
+use crate::ops::Scratch;
 use std::borrow::Cow;
 
 use crate::arith;
@@ -39,7 +40,7 @@ use crate::dtype::DType;
 use crate::error::Result;
 use crate::ops::common::hybrid_quant;
 use crate::ops::common::{buffer, check_len, check_len_mut};
-use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
+use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, ScratchId};
 use crate::tflite;
 
 /// The 5-D iteration of `reference_ops::BatchMatMul` (filter = transposed RHS `[.., C, K]`,
@@ -119,8 +120,8 @@ enum Filter<'m, U: Element> {
     Const(Cow<'m, [U]>),
     /// Input 1 used as is (`adj_y`).
     Input,
-    /// Input 1 transposed into this buffer at every invoke (`rows × cols` = K × C).
-    Transposed(Vec<U>, usize, usize),
+    /// Input 1 transposed into this scratch region at every invoke (`rows × cols` = K × C).
+    Transposed(ScratchId, usize, usize),
 }
 
 enum Mode {
@@ -156,14 +157,18 @@ struct Bmm<'m, T: Element, U: Element> {
     lhs_len: usize,
     rhs_len: usize,
     out_len: usize,
-    /// `adj_x`: the LHS transposed into this buffer (`rows × cols` = K × A).
-    lhs_t: Option<(Vec<T>, usize, usize)>,
+    /// `adj_x`: the LHS transposed into this scratch region (`rows × cols` = K × A).
+    lhs_t: Option<(ScratchId, usize, usize)>,
     filter: Filter<'m, U>,
-    // Hybrid scratch.
-    q: Vec<i8>,
-    sf: Vec<f32>,
-    zp: Vec<i32>,
+    // Hybrid scratch: quantized LHS (i8), scaling factors (f32), zero points (i32).
+    q: ScratchId,
+    sf: ScratchId,
+    zp: ScratchId,
+    /// Hybrid row sums of a constant RHS (computed at prepare).
     sums: Vec<i32>,
+    /// Hybrid: scratch for the row sums of a non-constant RHS (computed at every invoke).
+    sums_input: Option<ScratchId>,
+    _t: std::marker::PhantomData<fn() -> T>,
 }
 
 /// Widening of an element to the accumulator types.
@@ -194,22 +199,23 @@ macro_rules! int_val {
 int_val!(i8, i16);
 
 impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
-        let const_filter = matches!(self.filter, Filter::Const(_));
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let lhs_in = check_len(inputs.get::<T>(0)?, self.lhs_len, "lhs")?;
-        let x: &[T] = match &mut self.lhs_t {
+        let x: &[T] = match self.lhs_t {
             Some((buf, rows, cols)) => {
-                transpose_last2(lhs_in, buf, *rows, *cols);
+                let buf = scratch.get::<T>(buf)?;
+                transpose_last2(lhs_in, buf, rows, cols);
                 buf
             }
             None => lhs_in,
         };
-        let w: &[U] = match &mut self.filter {
+        let w: &[U] = match &self.filter {
             Filter::Const(c) => c,
             Filter::Input => check_len(inputs.get::<U>(1)?, self.rhs_len, "rhs")?,
-            Filter::Transposed(buf, rows, cols) => {
+            &Filter::Transposed(buf, rows, cols) => {
                 let src = check_len(inputs.get::<U>(1)?, self.rhs_len, "rhs")?;
-                transpose_last2(src, buf, *rows, *cols);
+                let buf = scratch.get::<U>(buf)?;
+                transpose_last2(src, buf, rows, cols);
                 buf
             }
         };
@@ -264,18 +270,24 @@ impl<T: Val, U: Val> Kernel for Bmm<'_, T, U> {
             Mode::Hybrid { asymmetric, per_channel, scale } => {
                 let xf: &[f32] = bytemuck::cast_slice(x);
                 let wq: &[i8] = bytemuck::cast_slice(w);
-                hybrid_quant::quantize_rows(xf, k, &mut self.q, &mut self.sf, &mut self.zp, *asymmetric);
+                let (q, sf, zp) =
+                    (scratch.get::<i8>(self.q)?, scratch.get::<f32>(self.sf)?, scratch.get::<i32>(self.zp)?);
+                hybrid_quant::quantize_rows(xf, k, q, sf, zp, *asymmetric);
                 if per_channel.is_none() {
-                    for v in self.sf.iter_mut() {
+                    for v in sf.iter_mut() {
                         *v *= *scale;
                     }
                 }
-                if !const_filter {
-                    // (a constant RHS's row sums were computed at prepare)
-                    hybrid_quant::row_sums(wq, k, &mut self.sums);
-                }
+                // (a constant RHS's row sums were computed at prepare)
+                let sums: &[i32] = match self.sums_input {
+                    Some(id) => {
+                        let sums = scratch.get::<i32>(id)?;
+                        hybrid_quant::row_sums(wq, k, sums);
+                        sums
+                    }
+                    None => &self.sums,
+                };
                 let out = check_len_mut(outputs.get::<f32>(0)?, n, "output")?;
-                let (q, sf, zp, sums) = (&self.q, &self.sf, &self.zp, &self.sums);
                 let (nr, nc) = (sf.len(), sums.len());
                 let mut bad = false;
                 g.walk(|o, fr, ir, hr, hc| {
@@ -368,6 +380,12 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     macro_rules! build {
         ($t:ty, $u:ty, $mode:expr) => {{
             let mode = $mode;
+            // The LHS first: its transposed copy is the larger request when both are made.
+            let lhs_t = if adj_x {
+                Some((ctx.request_scratch::<$t>(lhs_len, "transposed lhs")?, lhs_t_dims.0, lhs_t_dims.1))
+            } else {
+                None
+            };
             let filter: Filter<'m, $u> = if adj_y {
                 match ctx.input_value::<$u>(1)? {
                     Some(c) if c.len() != rhs_len => {
@@ -386,21 +404,27 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                         transpose_last2(&c, &mut t, rhs_t_dims.0, rhs_t_dims.1);
                         Filter::Const(Cow::Owned(t))
                     }
-                    None => Filter::Transposed(buffer(ctx, rhs_len, "transposed rhs")?, rhs_t_dims.0, rhs_t_dims.1),
+                    None => Filter::Transposed(
+                        ctx.request_scratch::<$u>(rhs_len, "transposed rhs")?,
+                        rhs_t_dims.0,
+                        rhs_t_dims.1,
+                    ),
                 }
-            };
-            let lhs_t = if adj_x {
-                Some((buffer::<$t>(ctx, lhs_len, "transposed lhs")?, lhs_t_dims.0, lhs_t_dims.1))
-            } else {
-                None
             };
             let hybrid = matches!(mode, Mode::Hybrid { .. });
             let rows = if hybrid && g.k > 0 { lhs_len / g.k } else { 0 };
             let n_sums = if hybrid && g.k > 0 { rhs_len / g.k } else { 0 };
-            let mut sums = buffer::<i32>(ctx, n_sums, "row sums")?;
-            if let (true, Filter::Const(c)) = (hybrid && g.k > 0, &filter) {
-                hybrid_quant::row_sums(bytemuck::cast_slice(&c[..]), g.k, &mut sums);
-            }
+            let (sums, sums_input) = match (hybrid, &filter) {
+                (true, Filter::Const(c)) => {
+                    let mut sums = buffer::<i32>(ctx, n_sums, "row sums")?;
+                    if g.k > 0 {
+                        hybrid_quant::row_sums(bytemuck::cast_slice(&c[..]), g.k, &mut sums);
+                    }
+                    (sums, None)
+                }
+                (true, _) => (Vec::new(), Some(ctx.request_scratch::<i32>(n_sums, "row sums")?)),
+                (false, _) => (Vec::new(), None),
+            };
             let kernel: Box<dyn Kernel + 'm> = Box::new(Bmm::<$t, $u> {
                 g,
                 mode,
@@ -409,10 +433,12 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 out_len,
                 lhs_t,
                 filter,
-                q: buffer(ctx, if hybrid { lhs_len } else { 0 }, "quantized input")?,
-                sf: buffer(ctx, rows, "scaling factors")?,
-                zp: buffer(ctx, rows, "zero points")?,
+                q: ctx.request_scratch::<i8>(if hybrid { lhs_len } else { 0 }, "quantized input")?,
+                sf: ctx.request_scratch::<f32>(rows, "scaling factors")?,
+                zp: ctx.request_scratch::<i32>(rows, "zero points")?,
                 sums,
+                sums_input,
+                _t: std::marker::PhantomData,
             });
             Ok(kernel)
         }};
@@ -487,7 +513,7 @@ mod tests {
         // lhs [2, 1, 2] (two 1×2 rows), filter (transposed rhs) [1, 3, 2], broadcast over batch.
         let x = [1.0f32, 2.0, 3.0, 4.0];
         let w = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0];
-        let mut k = Bmm::<f32, f32> {
+        let k = Bmm::<f32, f32> {
             g: geo(&[2, 2, 1], &[1, 3, 2]),
             mode: Mode::Float,
             lhs_len: 4,
@@ -495,12 +521,14 @@ mod tests {
             out_len: 6,
             lhs_t: None,
             filter: Filter::Const(Cow::Owned(w.to_vec())),
-            q: vec![],
-            sf: vec![],
-            zp: vec![],
+            q: crate::ops::test_scratch::<i8>(0),
+            sf: crate::ops::test_scratch::<f32>(0),
+            zp: crate::ops::test_scratch::<i32>(0),
             sums: vec![],
+            sums_input: None,
+            _t: std::marker::PhantomData,
         };
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[24]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[24]).unwrap();
         let out: &[f32] = bytemuck::cast_slice(&out[0]);
         assert_eq!(out, &[1.0, 2.0, 3.0, 3.0, 4.0, 7.0]);
     }
@@ -517,10 +545,12 @@ mod tests {
             out_len: 1,
             lhs_t: None,
             filter: Filter::Const(Cow::Owned(vec![2, -1])),
-            q: vec![],
-            sf: vec![],
-            zp: vec![],
+            q: crate::ops::test_scratch::<i8>(0),
+            sf: crate::ops::test_scratch::<f32>(0),
+            zp: crate::ops::test_scratch::<i32>(0),
             sums: vec![],
+            sums_input: None,
+            _t: std::marker::PhantomData,
         };
         let run = |k: &mut Bmm<i8, i8>, x: [i8; 2]| -> i8 {
             let out = crate::ops::run_kernel(k, &[bytemuck::cast_slice(&x)], &[1]).unwrap();

@@ -22,6 +22,7 @@
 //! through the table `kernels::best()` gives at prepare; this file keeps TFLite's semantics
 //! (validation, scales, offsets, activation range).
 
+use crate::ops::Scratch;
 use std::borrow::Cow;
 
 use crate::arith;
@@ -102,7 +103,7 @@ struct QFc<'m, T: QInt + kernels::Q8> {
 }
 
 impl<T: QInt + kernels::Q8> Kernel for QFc<'_, T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let Geometry { batches, depth, units } = self.g;
         let (x, w, bias) = self.g.operands(inputs.get::<T>(0)?, &self.weights, &self.bias, inputs)?;
         let out = check_len_mut(outputs.get::<T>(0)?, batches * units, "output")?;
@@ -139,7 +140,7 @@ struct I16Fc<'m, B: crate::ops::Element + Copy + Into<i64>> {
 }
 
 impl<B: crate::ops::Element + Copy + Into<i64>> Kernel for I16Fc<'_, B> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let Geometry { batches, depth, units } = self.g;
         let (x, w, bias) = self.g.operands(inputs.get::<i16>(0)?, &self.weights, &self.bias, inputs)?;
         let out = check_len_mut(outputs.get::<i16>(0)?, batches * units, "output")?;
@@ -176,7 +177,7 @@ struct FloatFc<'m> {
 }
 
 impl Kernel for FloatFc<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let Geometry { batches, depth, units } = self.g;
         let (x, w, bias) = self.g.operands(inputs.get::<f32>(0)?, &self.weights, &self.bias, inputs)?;
         let out = check_len_mut(outputs.get::<f32>(0)?, batches * units, "output")?;
@@ -521,7 +522,7 @@ mod tests {
         k.weights = Src::Const(Cow::Owned(vec![1.0]));
         assert!(run(&mut k, &x, 8).unwrap_err().to_string().contains("weights"));
         // The integer kernels check the same way.
-        let mut q = QFc::<i8> {
+        let q = QFc::<i8> {
             g: Geometry { batches: 2, depth: 2, units: 1 },
             weights: Src::Const(Cow::Owned(vec![5, 7])),
             bias: None,
@@ -533,10 +534,10 @@ mod tests {
             act_max: 127,
             fc: kernels::reference::fully_connected,
         };
-        assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3][..]], &[2]).is_err());
-        assert!(crate::ops::run_kernel(&mut q, &[&[1u8, 2, 3, 4][..]], &[3]).is_err());
-        assert_eq!(crate::ops::run_kernel(&mut q, &[&[1u8, 0, 0, 1][..]], &[2]).unwrap()[0], vec![5, 7]);
-        let mut w = I16Fc::<i64> {
+        assert!(crate::ops::run_kernel(&q, &[&[1u8, 2, 3][..]], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&q, &[&[1u8, 2, 3, 4][..]], &[3]).is_err());
+        assert_eq!(crate::ops::run_kernel(&q, &[&[1u8, 0, 0, 1][..]], &[2]).unwrap()[0], vec![5, 7]);
+        let w = I16Fc::<i64> {
             g: Geometry { batches: 1, depth: 2, units: 1 },
             weights: Src::Const(Cow::Owned(vec![1, 1])),
             bias: None,
@@ -546,8 +547,8 @@ mod tests {
             act_min: -32768,
             act_max: 32767,
         };
-        assert!(crate::ops::run_kernel(&mut w, &[bytemuck::cast_slice(&[1i16, 2, 3])], &[2]).is_err());
-        let out = crate::ops::run_kernel(&mut w, &[bytemuck::cast_slice(&[1i16, 2])], &[2]).unwrap();
+        assert!(crate::ops::run_kernel(&w, &[bytemuck::cast_slice(&[1i16, 2, 3])], &[2]).is_err());
+        let out = crate::ops::run_kernel(&w, &[bytemuck::cast_slice(&[1i16, 2])], &[2]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[3]);
     }
 }

@@ -65,6 +65,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::elementwise::broadcast::{self, BinaryKernel, Broadcast, clamp_f32};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::tflite;
@@ -238,7 +239,7 @@ struct SubX86<T> {
 }
 
 impl<T: Q> Kernel for SubX86<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let a = inputs.get::<T>(0)?;
         let b = inputs.get::<T>(1)?;
         let out = outputs.get::<T>(0)?;
@@ -499,16 +500,15 @@ mod tests {
         let p = QuantParams::new(1.0, 0, 1.0, 0, 2f32.powi(-40), 0, A::NONE).unwrap();
         assert_eq!((p.output_multiplier, p.output_shift), (1 << 30, 22));
         let plan = Broadcast::new(&[5], &[5]).unwrap();
-        let mut k = SubX86::<i8> { plan, p, _t: std::marker::PhantomData };
+        let k = SubX86::<i8> { plan, p, _t: std::marker::PhantomData };
         let a: [i8; 5] = [100; 5];
         let b: [i8; 5] = [0; 5];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[5]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[5]).unwrap();
         // A − B = 100·2^19; v = 100·2^18 → v >> 10 = 25600 → clamped to 127 in the scalar tail.
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[1, 1, 1, 1, 127]);
         // Broadcasting: scalar throughout.
-        let mut k = SubX86::<i8> { plan: Broadcast::new(&[5], &[1]).unwrap(), p, _t: std::marker::PhantomData };
-        let out =
-            crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b[..1])], &[5]).unwrap();
+        let k = SubX86::<i8> { plan: Broadcast::new(&[5], &[1]).unwrap(), p, _t: std::marker::PhantomData };
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b[..1])], &[5]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[127; 5]);
     }
 

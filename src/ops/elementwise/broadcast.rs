@@ -18,6 +18,7 @@
 //! compute the same per-element function on the same element pairs.
 
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs};
 
 /// Most loops a plan may need (TFLite's `BroadcastBinaryOpSimple` allows rank 8).
@@ -196,7 +197,7 @@ where
     A: crate::ops::Element + Copy,
     B: crate::ops::Element + Copy,
     O: crate::ops::Element,
-    F: Fn(A, B) -> O + Send,
+    F: Fn(A, B) -> O + Send + Sync,
 {
     /// A kernel running `f` over `plan`.
     pub fn new(plan: Broadcast, f: F) -> Self {
@@ -209,9 +210,9 @@ where
     A: crate::ops::Element + Copy,
     B: crate::ops::Element + Copy,
     O: crate::ops::Element,
-    F: Fn(A, B) -> O + Send,
+    F: Fn(A, B) -> O + Send + Sync,
 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let a = inputs.get::<A>(0)?;
         let b = inputs.get::<B>(1)?;
         let out = outputs.get::<O>(0)?;

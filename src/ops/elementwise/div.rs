@@ -47,6 +47,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::fixedpoint;
+use crate::ops::Scratch;
 use crate::ops::elementwise::broadcast::{self, BinaryKernel, Broadcast, clamp_f32};
 use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 use crate::tflite;
@@ -179,7 +180,7 @@ struct QuantDiv<T> {
 }
 
 impl<T: Quant8 + PartialEq> Kernel for QuantDiv<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let a = inputs.get::<T>(0)?;
         let b = inputs.get::<T>(1)?;
         if let Some(i) = b.iter().position(|&v| v == self.zero) {
@@ -375,7 +376,7 @@ mod tests {
     #[test]
     fn zero_divisor_fails_the_eval() {
         let p = params(1.0, 0, 1.0, 3, 1.0, 0, A::NONE);
-        let mut k = QuantDiv::<i8> {
+        let k = QuantDiv::<i8> {
             plan: Broadcast::new(&[4], &[4]).unwrap(),
             p: Box::new(p),
             zero: 3,
@@ -383,13 +384,11 @@ mod tests {
         };
         let a = [10i8, 20, 30, 40];
         // x2 = 2, 1, −1, −2.
-        let out =
-            crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&[5i8, 4, 2, 1])], &[4])
-                .unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&[5i8, 4, 2, 1])], &[4])
+            .unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[5, 20, -30, -20]);
-        let e =
-            crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&[5i8, 4, 3, 1])], &[4])
-                .unwrap_err();
+        let e = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&[5i8, 4, 3, 1])], &[4])
+            .unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("operator 7 (DIV)") && msg.contains("element 2"), "{msg}");
     }

@@ -7,6 +7,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::elementwise::broadcast::{self, BinaryKernel};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 
@@ -52,7 +53,7 @@ pub fn prepare_or<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel
 struct NotKernel;
 
 impl Kernel for NotKernel {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<u8>(0)?;
         let out = outputs.get::<u8>(0)?;
         if x.len() != out.len() {
@@ -83,11 +84,11 @@ mod tests {
     fn truth_tables() {
         assert_eq!([and(0, 0), and(0, 1), and(1, 0), and(1, 1), and(2, 1)], [0, 0, 0, 1, 1]);
         assert_eq!([or(0, 0), or(0, 1), or(1, 0), or(1, 1), or(0, 2)], [0, 1, 1, 1, 1]);
-        let out = run_kernel(&mut NotKernel, &[&[0, 1, 2]], &[3]).unwrap();
+        let out = run_kernel(&NotKernel, &[&[0, 1, 2]], &[3]).unwrap();
         assert_eq!(out[0], vec![1, 0, 0]);
         let plan = broadcast::Broadcast::new(&[2, 2], &[2]).unwrap();
-        let mut k = BinaryKernel::new(plan, and);
-        let out = run_kernel(&mut k, &[&[1, 1, 0, 1], &[1, 0]], &[4]).unwrap();
+        let k = BinaryKernel::new(plan, and);
+        let out = run_kernel(&k, &[&[1, 1, 0, 1], &[1, 0]], &[4]).unwrap();
         assert_eq!(out[0], vec![1, 0, 0, 0]);
     }
 }

@@ -83,10 +83,10 @@ mod tests {
     #[test]
     fn broadcast_kernel() {
         let plan = broadcast::Broadcast::new(&[2, 3], &[3]).unwrap();
-        let mut k = BinaryKernel::new(plan, maximum::<i8>);
+        let k = BinaryKernel::new(plan, maximum::<i8>);
         let a: [i8; 6] = [1, -2, 3, -4, 5, -6];
         let b: [i8; 3] = [0, 0, 4];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[6]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[6]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[1, 0, 4, 0, 5, 4]);
     }
 }

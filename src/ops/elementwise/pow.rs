@@ -18,6 +18,7 @@
 
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::elementwise::broadcast::{self, Broadcast, clamp_f32};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 
@@ -47,7 +48,7 @@ struct Pow {
 }
 
 impl Kernel for Pow {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let a = inputs.get::<f32>(0)?;
         let b = inputs.get::<f32>(1)?;
         let out = outputs.get::<f32>(0)?;

@@ -18,6 +18,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 
 /// Most output dimensions for SELECT_V2 broadcasting (TFLite's limit).
@@ -53,7 +54,7 @@ fn mismatch(what: &str) -> Error {
 }
 
 impl<T: crate::ops::Element + Copy> Kernel for SelectKernel<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let c = inputs.get::<u8>(0)?;
         let x = inputs.get::<T>(1)?;
         let y = inputs.get::<T>(2)?;
@@ -233,8 +234,8 @@ mod tests {
     use crate::ops::run_kernel;
 
     fn run(plan: Plan, c: &[u8], x: &[i32], y: &[i32], n: usize) -> Vec<i32> {
-        let mut k = SelectKernel::<i32> { plan, _t: std::marker::PhantomData };
-        let out = run_kernel(&mut k, &[c, bytemuck::cast_slice(x), bytemuck::cast_slice(y)], &[4 * n]).unwrap();
+        let k = SelectKernel::<i32> { plan, _t: std::marker::PhantomData };
+        let out = run_kernel(&k, &[c, bytemuck::cast_slice(x), bytemuck::cast_slice(y)], &[4 * n]).unwrap();
         bytemuck::pod_collect_to_vec(&out[0])
     }
 

@@ -20,6 +20,7 @@ use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
 use crate::libm;
+use crate::ops::Scratch;
 use crate::ops::activation::lut_activations::{LutInt8, MapF32};
 use crate::ops::activation::relu::{io_quant, unary_same_type};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
@@ -57,7 +58,7 @@ struct AbsInt8 {
 }
 
 impl Kernel for AbsInt8 {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i8>(0)?;
         let out = outputs.get::<i8>(0)?;
         for (o, &q) in out.iter_mut().zip(x) {
@@ -141,10 +142,10 @@ mod tests {
         // ABS without rescaling: |q − zp_in| + zp_out; with rescaling by 0.5 (MBQM rounds).
         let mut k = AbsInt8 { zp_in: -3, zp_out: -128, rescale: None };
         let x: [i8; 4] = [-3, -10, 120, -128];
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[-128, -121, -5, -3]);
         k.rescale = Some(arith::quantize_multiplier(0.5));
-        let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         // 7·0.5 = 3.5 → 4; 123·0.5 = 61.5 → 62; 125·0.5 = 62.5 → 63 (MBQM rounds positive ties up).
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[-128, -124, -66, -65]);
     }

@@ -20,6 +20,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::movement::{Affine, elem_size, legacy_params, product, require_same_params};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
@@ -43,9 +44,9 @@ struct Concat {
 }
 
 impl Kernel for Concat {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let dst = outputs.bytes(0);
-        for (k, part) in self.parts.iter_mut().enumerate() {
+        for (k, part) in self.parts.iter().enumerate() {
             let src = inputs.bytes(k);
             match part {
                 Part::Copy(a) => a.run(src, dst)?,
@@ -203,13 +204,13 @@ mod tests {
         // Two [2, 1, 2] and [2, 2, 2] int8 tensors along axis 1 → [2, 3, 2].
         let a: [i8; 4] = [1, 2, 3, 4];
         let b: [i8; 8] = [10, 11, 12, 13, 14, 15, 16, 17];
-        let mut k = Concat {
+        let k = Concat {
             parts: vec![
                 Part::Copy(Affine::new(&[2, 2], &[2, 1], 0, &[6, 1], 0, 1)),
                 Part::Copy(Affine::new(&[2, 4], &[4, 1], 0, &[6, 1], 2, 1)),
             ],
         };
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[12]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&a), bytemuck::cast_slice(&b)], &[12]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[1, 2, 10, 11, 12, 13, 3, 4, 14, 15, 16, 17]);
     }
 
@@ -218,13 +219,13 @@ mod tests {
         // Input [0, 11, 255] with (0.5, 10) into an output with (0.7, 5): TFLite 2.21 gives
         // [0, 6, 180]; the second input already has the output's parameters and is copied.
         let (scale, bias) = arith::concat_rescale_params(0.5, 10, 0.7);
-        let mut k = Concat {
+        let k = Concat {
             parts: vec![
                 Part::Rescale { outer: 1, chunk: 3, total: 5, offset: 0, scale, bias, zp_out: 5 },
                 Part::Copy(Affine::new(&[1, 2], &[2, 1], 0, &[5, 1], 3, 1)),
             ],
         };
-        let out = run_kernel(&mut k, &[&[0u8, 11, 255], &[7u8, 9]], &[5]).unwrap();
+        let out = run_kernel(&k, &[&[0u8, 11, 255], &[7u8, 9]], &[5]).unwrap();
         assert_eq!(out[0], vec![0, 6, 180, 7, 9]);
     }
 }

@@ -95,13 +95,13 @@ mod tests {
         // [1, 1, 1, 4] with b = 2 → [1, 2, 2, 1]: channels become a 2×2 block.
         let (out, copy) = depth_to_space([1, 1, 1, 4], 2, 1);
         assert_eq!(out, [1, 2, 2, 1]);
-        let r = run_kernel(&mut AffineCopy(copy), &[&[1u8, 2, 3, 4]], &[4]).unwrap();
+        let r = run_kernel(&AffineCopy(copy), &[&[1u8, 2, 3, 4]], &[4]).unwrap();
         assert_eq!(r[0], vec![1, 2, 3, 4]);
         // [1, 1, 2, 8] (two pixels, 2 output channels) → [1, 2, 4, 2].
         let x: Vec<u8> = (0..16).collect();
         let (out, copy) = depth_to_space([1, 1, 2, 8], 2, 1);
         assert_eq!(out, [1, 2, 4, 2]);
-        let r = run_kernel(&mut AffineCopy(copy), &[&x], &[16]).unwrap();
+        let r = run_kernel(&AffineCopy(copy), &[&x], &[16]).unwrap();
         assert_eq!(r[0], vec![0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15]);
     }
 
@@ -109,10 +109,10 @@ mod tests {
     fn space_to_depth_inverts_depth_to_space() {
         let x: Vec<u8> = (0..48).collect();
         let (mid, a) = depth_to_space([2, 2, 1, 12], 2, 1);
-        let y = run_kernel(&mut AffineCopy(a), &[&x], &[48]).unwrap();
+        let y = run_kernel(&AffineCopy(a), &[&x], &[48]).unwrap();
         let (back, b) = space_to_depth(mid, 2, 1);
         assert_eq!(back, [2, 2, 1, 12]);
-        let z = run_kernel(&mut AffineCopy(b), &[&y[0]], &[48]).unwrap();
+        let z = run_kernel(&AffineCopy(b), &[&y[0]], &[48]).unwrap();
         assert_eq!(z[0], x);
     }
 }

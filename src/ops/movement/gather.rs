@@ -14,6 +14,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::movement::{elem_size, normalize_axis, product};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
@@ -67,7 +68,7 @@ fn run<I: Copy + Into<i64>>(g: &Gather, idx: &[I], src: &[u8], dst: &mut [u8]) -
 }
 
 impl Kernel for Gather {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let src = inputs.bytes(0);
         let dst = outputs.bytes(0);
         match self.index {
@@ -152,11 +153,11 @@ mod tests {
         // in [3, 2] = 0..6: rows [2, 0, 2] → [[4, 5], [0, 1], [4, 5]].
         let x: Vec<u8> = (0..6).collect();
         let idx: [i32; 3] = [2, 0, 2];
-        let out = run_kernel(&mut g(1, 1, 3, 3, 2), &[&x, bytemuck::cast_slice(&idx)], &[6]).unwrap();
+        let out = run_kernel(&g(1, 1, 3, 3, 2), &[&x, bytemuck::cast_slice(&idx)], &[6]).unwrap();
         assert_eq!(out[0], vec![4, 5, 0, 1, 4, 5]);
         // axis 1: columns [1, 1, 0] → [[1, 1, 0], [3, 3, 2], [5, 5, 4]].
         let idx: [i32; 3] = [1, 1, 0];
-        let out = run_kernel(&mut g(1, 3, 2, 3, 1), &[&x, bytemuck::cast_slice(&idx)], &[9]).unwrap();
+        let out = run_kernel(&g(1, 3, 2, 3, 1), &[&x, bytemuck::cast_slice(&idx)], &[9]).unwrap();
         assert_eq!(out[0], vec![1, 1, 0, 3, 3, 2, 5, 5, 4]);
     }
 
@@ -165,7 +166,7 @@ mod tests {
         // in [2, 3] = 0..6, indices [2, 1] = [[2], [0]], batch_dims 1, axis 1 → [[2], [3]].
         let x: Vec<u8> = (0..6).collect();
         let idx: [i32; 2] = [2, 0];
-        let out = run_kernel(&mut g(2, 1, 3, 1, 1), &[&x, bytemuck::cast_slice(&idx)], &[2]).unwrap();
+        let out = run_kernel(&g(2, 1, 3, 1, 1), &[&x, bytemuck::cast_slice(&idx)], &[2]).unwrap();
         assert_eq!(out[0], vec![2, 3]);
     }
 
@@ -173,8 +174,8 @@ mod tests {
     fn out_of_range_and_negative_indices_are_errors() {
         let x: Vec<u8> = (0..6).collect();
         let idx: [i32; 1] = [3];
-        assert!(run_kernel(&mut g(1, 1, 3, 1, 2), &[&x, bytemuck::cast_slice(&idx)], &[2]).is_err());
+        assert!(run_kernel(&g(1, 1, 3, 1, 2), &[&x, bytemuck::cast_slice(&idx)], &[2]).is_err());
         let idx: [i32; 1] = [-1];
-        assert!(run_kernel(&mut g(1, 1, 3, 1, 2), &[&x, bytemuck::cast_slice(&idx)], &[2]).is_err());
+        assert!(run_kernel(&g(1, 1, 3, 1, 2), &[&x, bytemuck::cast_slice(&idx)], &[2]).is_err());
     }
 }

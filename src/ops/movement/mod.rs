@@ -151,8 +151,9 @@ pub struct Affine {
     /// Whether the innermost axis is contiguous on both sides (copied as one run).
     inner_run: bool,
     empty: bool,
-    /// Scratch index counters.
-    idx: Vec<usize>,
+    /// Per outer axis, the number of outer iterations after which it wraps (the product of the
+    /// counts of it and the outer axes inside it): the odometer needs no mutable counters.
+    wrap: Vec<usize>,
 }
 
 impl Affine {
@@ -170,8 +171,8 @@ impl Affine {
         if empty {
             // Copies nothing; the strides of an empty tensor (huge other dimensions) are not used
             // and could overflow.
-            let (counts, src, dst, idx) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            return Affine { counts, src, dst, src_base: 0, dst_base: 0, esize, inner_run: false, empty, idx };
+            let (counts, src, dst, wrap) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            return Affine { counts, src, dst, src_base: 0, dst_base: 0, esize, inner_run: false, empty, wrap };
         }
         // Drop size-1 axes, then merge an axis into the previous one when both sides are
         // contiguous across the boundary.
@@ -197,7 +198,14 @@ impl Affine {
             d.push(ds);
         }
         let inner_run = matches!((s.last(), d.last()), (Some(1), Some(1)));
-        let idx = vec![0; c.len()];
+        // wrap[ax] = counts[ax] · … · counts[rank − 2] (saturating: the copy never gets that far
+        // when it overflows, as the tensor could not exist).
+        let mut wrap = vec![1usize; c.len().saturating_sub(1)];
+        let mut p = 1usize;
+        for ax in (0..wrap.len()).rev() {
+            p = p.saturating_mul(c[ax]);
+            wrap[ax] = p;
+        }
         Affine {
             counts: c,
             src: s.iter().map(|x| x * e).collect(),
@@ -207,7 +215,7 @@ impl Affine {
             esize,
             inner_run,
             empty,
-            idx,
+            wrap,
         }
     }
 
@@ -223,7 +231,7 @@ impl Affine {
 
     /// Runs the copy. An offset outside either buffer (impossible when `prepare` built the copy
     /// from the tensors' shapes) is an error, not a panic.
-    pub fn run(&mut self, src: &[u8], dst: &mut [u8]) -> Result<()> {
+    pub fn run(&self, src: &[u8], dst: &mut [u8]) -> Result<()> {
         if self.empty {
             return Ok(());
         }
@@ -241,7 +249,8 @@ impl Affine {
         let (inner_count, inner_s, inner_d) =
             if self.inner_run { (1, 0, 0) } else { (self.counts[rank - 1], self.src[rank - 1], self.dst[rank - 1]) };
         let outer_axes = rank - 1;
-        self.idx.iter_mut().for_each(|i| *i = 0);
+        // Outer iterations done so far; outer axis `ax` wraps when it is a multiple of wrap[ax].
+        let mut n = 0usize;
         let (mut so, mut doff) = (self.src_base, self.dst_base);
         loop {
             // Innermost: either one contiguous run or `inner_count` single elements.
@@ -257,21 +266,20 @@ impl Affine {
                 d += inner_d;
             }
             // Advance the outer counters.
+            n += 1;
             let mut ax = outer_axes;
             loop {
                 if ax == 0 {
                     return Ok(());
                 }
                 ax -= 1;
-                self.idx[ax] += 1;
                 so += self.src[ax];
                 doff += self.dst[ax];
-                if self.idx[ax] < self.counts[ax] {
+                if !n.is_multiple_of(self.wrap[ax]) {
                     break;
                 }
                 so -= self.src[ax] * self.counts[ax] as isize;
                 doff -= self.dst[ax] * self.counts[ax] as isize;
-                self.idx[ax] = 0;
             }
         }
     }
@@ -281,7 +289,7 @@ impl Affine {
 mod tests {
     use super::*;
 
-    fn run(a: &mut Affine, src: &[u8], n: usize) -> Vec<u8> {
+    fn run(a: &Affine, src: &[u8], n: usize) -> Vec<u8> {
         let mut dst = vec![0u8; n];
         a.run(src, &mut dst).unwrap();
         dst
@@ -291,44 +299,44 @@ mod tests {
     fn transpose_2x3() {
         // out[j, i] = in[i, j] for in of shape [2, 3]: out shape [3, 2], src strides [1, 3].
         let src: Vec<u8> = (0..6).collect();
-        let mut a = Affine::new(&[3, 2], &[1, 3], 0, &[2, 1], 0, 1);
-        assert_eq!(run(&mut a, &src, 6), vec![0, 3, 1, 4, 2, 5]);
+        let a = Affine::new(&[3, 2], &[1, 3], 0, &[2, 1], 0, 1);
+        assert_eq!(run(&a, &src, 6), vec![0, 3, 1, 4, 2, 5]);
     }
 
     #[test]
     fn merges_contiguous_axes_and_copies_runs() {
         let src: Vec<u8> = (0..24).collect();
-        let mut a = Affine::new(&[2, 3, 4], &[12, 4, 1], 0, &[12, 4, 1], 0, 1);
+        let a = Affine::new(&[2, 3, 4], &[12, 4, 1], 0, &[12, 4, 1], 0, 1);
         assert_eq!(a.counts, vec![24]);
         assert!(a.inner_run);
-        assert_eq!(run(&mut a, &src, 24), src);
+        assert_eq!(run(&a, &src, 24), src);
     }
 
     #[test]
     fn negative_strides_reverse() {
         // Reverse a [2, 3] tensor along axis 1 with 2-byte elements.
         let src: Vec<u8> = (0..12).collect();
-        let mut a = Affine::new(&[2, 3], &[3, -1], 2, &[3, 1], 0, 2);
-        assert_eq!(run(&mut a, &src, 12), vec![4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7]);
+        let a = Affine::new(&[2, 3], &[3, -1], 2, &[3, 1], 0, 2);
+        assert_eq!(run(&a, &src, 12), vec![4, 5, 2, 3, 0, 1, 10, 11, 8, 9, 6, 7]);
     }
 
     #[test]
     fn scatter_into_a_bigger_buffer_and_empty_copies() {
         // Copy a [2, 2] block into the middle of a [3, 4] buffer at (1, 1).
         let src = [1u8, 2, 3, 4];
-        let mut a = Affine::new(&[2, 2], &[2, 1], 0, &[4, 1], 5, 1);
-        assert_eq!(run(&mut a, &src, 12), vec![0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0]);
-        let mut e = Affine::new(&[2, 0], &[2, 1], 0, &[4, 1], 0, 1);
+        let a = Affine::new(&[2, 2], &[2, 1], 0, &[4, 1], 5, 1);
+        assert_eq!(run(&a, &src, 12), vec![0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0]);
+        let e = Affine::new(&[2, 0], &[2, 1], 0, &[4, 1], 0, 1);
         assert_eq!(e.elements(), 0);
-        assert_eq!(run(&mut e, &src, 3), vec![0, 0, 0]);
+        assert_eq!(run(&e, &src, 3), vec![0, 0, 0]);
         // A scalar copy.
-        let mut s = Affine::new(&[], &[], 2, &[], 0, 1);
-        assert_eq!(run(&mut s, &src, 1), vec![3]);
+        let s = Affine::new(&[], &[], 2, &[], 0, 1);
+        assert_eq!(run(&s, &src, 1), vec![3]);
     }
 
     #[test]
     fn out_of_bounds_is_an_error() {
-        let mut a = Affine::contiguous(4, 1, 0, 1);
+        let a = Affine::contiguous(4, 1, 0, 1);
         let mut dst = [0u8; 4];
         assert!(a.run(&[0, 1, 2, 3], &mut dst).is_err());
     }
@@ -347,7 +355,7 @@ mod tests {
         assert_eq!(product(&[2, 3, 4]), 24);
         let strides = row_major_strides(&huge);
         let s: Vec<isize> = strides.iter().map(|&v| v as isize).collect();
-        let mut a = Affine::new(&huge, &s, 0, &s, 0, 4);
+        let a = Affine::new(&huge, &s, 0, &s, 0, 4);
         assert_eq!(a.elements(), 0);
         a.run(&[], &mut []).unwrap();
     }

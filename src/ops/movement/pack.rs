@@ -14,6 +14,7 @@
 
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::movement::{Affine, elem_size, normalize_axis, product, require_same_params};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
@@ -22,9 +23,9 @@ use crate::tflite;
 pub struct Gather(pub Vec<Affine>);
 
 impl Kernel for Gather {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let dst = outputs.bytes(0);
-        for (k, a) in self.0.iter_mut().enumerate() {
+        for (k, a) in self.0.iter().enumerate() {
             a.run(inputs.bytes(k), dst)?;
         }
         Ok(())
@@ -38,9 +39,9 @@ pub struct Scatter {
 }
 
 impl Kernel for Scatter {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let src = inputs.bytes(self.input);
-        for (k, a) in self.parts.iter_mut().enumerate() {
+        for (k, a) in self.parts.iter().enumerate() {
             a.run(src, outputs.bytes(k))?;
         }
         Ok(())
@@ -163,12 +164,12 @@ mod tests {
         let a: [i32; 2] = [1, 2];
         let b: [i32; 2] = [3, 4];
         let c: [i32; 2] = [5, 6];
-        let mut k = Gather(pieces(2, &[1, 1, 1], 1, 4, true));
+        let k = Gather(pieces(2, &[1, 1, 1], 1, 4, true));
         let ins: [&[u8]; 3] = [bytemuck::cast_slice(&a), bytemuck::cast_slice(&b), bytemuck::cast_slice(&c)];
-        let out = run_kernel(&mut k, &ins, &[24]).unwrap();
+        let out = run_kernel(&k, &ins, &[24]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i32>(&out[0]), &[1, 3, 5, 2, 4, 6]);
-        let mut u = Scatter { input: 0, parts: pieces(2, &[1, 1, 1], 1, 4, false) };
-        let back = run_kernel(&mut u, &[&out[0]], &[8, 8, 8]).unwrap();
+        let u = Scatter { input: 0, parts: pieces(2, &[1, 1, 1], 1, 4, false) };
+        let back = run_kernel(&u, &[&out[0]], &[8, 8, 8]).unwrap();
         assert_eq!(back[0], ins[0]);
         assert_eq!(back[2], ins[2]);
     }

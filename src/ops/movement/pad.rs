@@ -13,6 +13,7 @@
 
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::movement::{
     Affine, const_ints, elem_size, legacy_params, product, require_same_params, row_major_strides,
 };
@@ -35,7 +36,7 @@ struct Pad {
 }
 
 impl Kernel for Pad {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let value: &[u8] = match &self.value {
             PadValue::Fixed(v) => v,
             PadValue::Input => inputs.bytes(2).get(..self.esize).unwrap_or(&[]),
@@ -151,9 +152,9 @@ mod tests {
     fn pads_a_matrix_with_the_zero_point() {
         // [2, 2] int8 padded by ((1, 0), (0, 2)) with zero point −3 → [3, 4].
         let copy = Affine::new(&[2, 2], &[2, 1], 0, &[4, 1], 4, 1);
-        let mut k = Pad { copy, value: PadValue::Fixed(vec![(-3i8) as u8]), esize: 1 };
+        let k = Pad { copy, value: PadValue::Fixed(vec![(-3i8) as u8]), esize: 1 };
         let x: [i8; 4] = [1, 2, 3, 4];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[-3, -3, -3, -3, 1, 2, -3, -3, 3, 4, -3, -3]);
     }
 
@@ -161,16 +162,13 @@ mod tests {
     fn padv2_reads_the_constant_input() {
         // float32 [2] padded by (1, 1) with constant 7.5.
         let copy = Affine::new(&[2], &[1], 0, &[1], 1, 4);
-        let mut k = Pad { copy, value: PadValue::Input, esize: 4 };
+        let k = Pad { copy, value: PadValue::Input, esize: 4 };
         let x: [f32; 2] = [1.0, -2.0];
         let pads: [i32; 2] = [1, 1];
         let c: [f32; 1] = [7.5];
-        let out = run_kernel(
-            &mut k,
-            &[bytemuck::cast_slice(&x), bytemuck::cast_slice(&pads), bytemuck::cast_slice(&c)],
-            &[16],
-        )
-        .unwrap();
+        let out =
+            run_kernel(&k, &[bytemuck::cast_slice(&x), bytemuck::cast_slice(&pads), bytemuck::cast_slice(&c)], &[16])
+                .unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[7.5, 1.0, -2.0, 7.5]);
     }
 }

@@ -1,6 +1,7 @@
 //! RESHAPE, SQUEEZE and EXPAND_DIMS: a new shape over the same bytes (no requantization).
 
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
 
@@ -8,7 +9,7 @@ use crate::tflite;
 pub struct Copy;
 
 impl Kernel for Copy {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let src = inputs.bytes(0);
         let dst = outputs.bytes(0);
         let n = src.len().min(dst.len());

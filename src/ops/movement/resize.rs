@@ -51,6 +51,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
 
@@ -111,7 +112,7 @@ fn geometry(ctx: &mut PrepareContext<'_, '_>, min_size: i32) -> Result<Geometry>
 struct Empty;
 
 impl Kernel for Empty {
-    fn eval(&mut self, _: &Inputs<'_>, _: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, _: &Inputs<'_>, _: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         Ok(())
     }
 }
@@ -202,7 +203,7 @@ struct BilinearInt<T> {
 }
 
 impl<T: IntElem> Kernel for BilinearInt<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<T>(0)?;
         let out = outputs.get::<T>(0)?;
         // TFLite's flat addressing; a read past the end of the input gives 0 (see module doc).
@@ -305,7 +306,7 @@ struct BilinearFloat<T> {
 }
 
 impl<T: FloatLerp> Kernel for BilinearFloat<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<T>(0)?;
         let out = outputs.get::<T>(0)?;
         let at = |i: usize| x.get(i).map_or(0.0, |v| v.to_f32());
@@ -403,7 +404,7 @@ struct Nearest {
 }
 
 impl Kernel for Nearest {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.bytes(0);
         let out = outputs.bytes(0);
         let mut pixels = out.chunks_exact_mut(self.pixel);

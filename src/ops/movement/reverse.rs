@@ -93,14 +93,13 @@ mod tests {
     fn reverses_inner_and_outer_axes() {
         let x: Vec<u8> = (0..6).collect();
         // [2, 3] reversed along axis 1 → [[2, 1, 0], [5, 4, 3]].
-        let out = run_kernel(&mut AffineCopy(reverse(&[2, 3], &[1], 1)), &[&x], &[6]).unwrap();
+        let out = run_kernel(&AffineCopy(reverse(&[2, 3], &[1], 1)), &[&x], &[6]).unwrap();
         assert_eq!(out[0], vec![2, 1, 0, 5, 4, 3]);
         // Both axes → fully reversed.
-        let out = run_kernel(&mut AffineCopy(reverse(&[2, 3], &[0, 1], 1)), &[&x], &[6]).unwrap();
+        let out = run_kernel(&AffineCopy(reverse(&[2, 3], &[0, 1], 1)), &[&x], &[6]).unwrap();
         assert_eq!(out[0], vec![5, 4, 3, 2, 1, 0]);
         // Axis 0 only, 2-byte elements.
-        let out =
-            run_kernel(&mut AffineCopy(reverse(&[2, 3], &[0], 2)), &[&(0..12).collect::<Vec<u8>>()], &[12]).unwrap();
+        let out = run_kernel(&AffineCopy(reverse(&[2, 3], &[0], 2)), &[&(0..12).collect::<Vec<u8>>()], &[12]).unwrap();
         assert_eq!(out[0], vec![6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5]);
     }
 }

@@ -68,7 +68,7 @@ mod tests {
         // in [3, 4] = 0..12; begin [1, 1], size [2, -1] → rows 1..3, columns 1..4.
         let a = Affine::new(&[2, 3], &[4, 1], 5, &[3, 1], 0, 1);
         let x: Vec<u8> = (0..12).collect();
-        let out = run_kernel(&mut AffineCopy(a), &[&x], &[6]).unwrap();
+        let out = run_kernel(&AffineCopy(a), &[&x], &[6]).unwrap();
         assert_eq!(out[0], vec![5, 6, 7, 9, 10, 11]);
     }
 }

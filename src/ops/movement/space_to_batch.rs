@@ -30,6 +30,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 
 /// Validated, 4-D-extended geometry of either operator (all sizes in elements, as isize).
@@ -160,7 +161,7 @@ fn finish<'m>(
 struct Empty;
 
 impl Kernel for Empty {
-    fn eval(&mut self, _: &Inputs<'_>, _: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, _: &Inputs<'_>, _: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         Ok(())
     }
 }
@@ -175,7 +176,7 @@ struct SpaceToBatch {
 }
 
 impl Kernel for SpaceToBatch {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let x = inputs.bytes(0);
         let mut pixels = outputs.bytes(0).chunks_exact_mut(g.pixel);
@@ -206,7 +207,7 @@ struct BatchToSpace {
 }
 
 impl Kernel for BatchToSpace {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let x = inputs.bytes(0);
         let out = outputs.bytes(0);

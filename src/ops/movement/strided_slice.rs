@@ -33,6 +33,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::movement::{Affine, elem_size, product, row_major_strides};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
@@ -273,7 +274,8 @@ enum Plan {
     /// The visited elements fill the output exactly.
     Exact(Affine),
     /// TFLite visits a different number of elements than the output holds.
-    Sequential { counts: Vec<usize>, strides: Vec<isize>, base: isize, esize: usize, idx: Vec<usize> },
+    /// `wrap[ax]` is the product of `counts[ax..]`: axis `ax` wraps after that many elements.
+    Sequential { counts: Vec<usize>, strides: Vec<isize>, base: isize, esize: usize, wrap: Vec<usize> },
 }
 
 struct StridedSlice {
@@ -281,13 +283,13 @@ struct StridedSlice {
 }
 
 impl Kernel for StridedSlice {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let src = inputs.bytes(0);
         let dst = outputs.bytes(0);
-        match &mut self.plan {
+        match &self.plan {
             Plan::Exact(a) => a.run(src, dst),
-            Plan::Sequential { counts, strides, base, esize, idx } => {
-                sequential(src, dst, counts, strides, *base, *esize, idx)
+            Plan::Sequential { counts, strides, base, esize, wrap } => {
+                sequential(src, dst, counts, strides, *base, *esize, wrap)
             }
         }
     }
@@ -301,14 +303,15 @@ fn sequential(
     strides: &[isize],
     base: isize,
     esize: usize,
-    idx: &mut [usize],
+    wrap: &[usize],
 ) -> Result<()> {
     dst.fill(0);
     if counts.contains(&0) {
         return Ok(());
     }
     let oob = || Error::Internal("strided slice read out of bounds".into());
-    idx.iter_mut().for_each(|i| *i = 0);
+    // Elements visited so far; axis `ax` wraps when it is a multiple of wrap[ax].
+    let mut n = 0usize;
     let mut off = base;
     let mut written = 0;
     loop {
@@ -318,19 +321,18 @@ fn sequential(
         let s = usize::try_from(off).map_err(|_| oob())?;
         dst[written..written + esize].copy_from_slice(src.get(s..s + esize).ok_or_else(oob)?);
         written += esize;
+        n += 1;
         let mut ax = counts.len();
         loop {
             if ax == 0 {
                 return Ok(());
             }
             ax -= 1;
-            idx[ax] += 1;
             off += strides[ax];
-            if idx[ax] < counts[ax] {
+            if !n.is_multiple_of(wrap[ax]) {
                 break;
             }
             off -= strides[ax] * counts[ax] as isize;
-            idx[ax] = 0;
         }
     }
 }
@@ -400,8 +402,13 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         Plan::Exact(Affine::new(&counts, &src, base as isize, &dst, 0, esize))
     } else {
         let e = esize as isize;
-        let idx = vec![0; counts.len()];
-        Plan::Sequential { counts, strides: src.iter().map(|s| s * e).collect(), base: base as isize * e, esize, idx }
+        let mut wrap = vec![1usize; counts.len()];
+        let mut p = 1usize;
+        for ax in (0..counts.len()).rev() {
+            p = p.saturating_mul(counts[ax]);
+            wrap[ax] = p;
+        }
+        Plan::Sequential { counts, strides: src.iter().map(|s| s * e).collect(), base: base as isize * e, esize, wrap }
     };
     Ok(Box::new(StridedSlice { plan }))
 }
@@ -475,7 +482,7 @@ mod tests {
         assert_eq!(shape, vec![2]);
         assert!(idx.is_empty());
         let mut d = [9u8; 2];
-        sequential(&[1, 2, 3, 4, 5, 6], &mut d, &[0, 2], &[-2, 1], 2, 1, &mut [0, 0]).unwrap();
+        sequential(&[1, 2, 3, 4, 5, 6], &mut d, &[0, 2], &[-2, 1], 2, 1, &[0, 2]).unwrap();
         assert_eq!(d, [0, 0]);
     }
 

@@ -68,7 +68,7 @@ mod tests {
         // [[1, 2], [3, 4]] tiled (2, 3) → 4 × 6.
         let (shape, copy) = tile(&[2, 2], &[2, 3], 1);
         assert_eq!(shape, vec![4, 6]);
-        let out = run_kernel(&mut AffineCopy(copy), &[&[1u8, 2, 3, 4]], &[24]).unwrap();
+        let out = run_kernel(&AffineCopy(copy), &[&[1u8, 2, 3, 4]], &[24]).unwrap();
         let row1 = [1u8, 2, 1, 2, 1, 2];
         let row2 = [3u8, 4, 3, 4, 3, 4];
         assert_eq!(out[0], [row1, row2, row1, row2].concat());
@@ -82,7 +82,7 @@ mod tests {
         let (shape, copy) = tile(&[], &[], 2);
         assert_eq!(shape, Vec::<usize>::new());
         assert_eq!(copy.elements(), 1);
-        let out = run_kernel(&mut AffineCopy(copy), &[&[7u8, 9]], &[2]).unwrap();
+        let out = run_kernel(&AffineCopy(copy), &[&[7u8, 9]], &[2]).unwrap();
         assert_eq!(out[0], vec![7, 9]);
     }
 }

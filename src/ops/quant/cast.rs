@@ -15,6 +15,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::Scratch;
 use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
 
 /// A destination element type.
@@ -109,8 +110,8 @@ struct CastKernel<S, D, F> {
     _t: std::marker::PhantomData<fn(S) -> D>,
 }
 
-impl<S: Element + Copy, D: Element, F: Fn(S) -> D + Send> Kernel for CastKernel<S, D, F> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+impl<S: Element + Copy, D: Element, F: Fn(S) -> D + Send + Sync> Kernel for CastKernel<S, D, F> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<S>(0)?;
         let out = outputs.get::<D>(0)?;
         if x.len() != out.len() {
@@ -123,7 +124,7 @@ impl<S: Element + Copy, D: Element, F: Fn(S) -> D + Send> Kernel for CastKernel<
     }
 }
 
-fn boxed<'m, S: Element + Copy, D: Element + 'm, F: Fn(S) -> D + Send + 'm>(f: F) -> Box<dyn Kernel + 'm> {
+fn boxed<'m, S: Element + Copy, D: Element + 'm, F: Fn(S) -> D + Send + Sync + 'm>(f: F) -> Box<dyn Kernel + 'm> {
     Box::new(CastKernel { f, _t: std::marker::PhantomData })
 }
 

@@ -5,6 +5,7 @@
 
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 
 struct FromInt<I> {
@@ -14,7 +15,7 @@ struct FromInt<I> {
 }
 
 impl<I: crate::ops::Element + Copy + Into<i32>> Kernel for FromInt<I> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<I>(0)?;
         let out = outputs.get::<f32>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -45,7 +46,7 @@ pub fn f16_to_f32(h: u16) -> f32 {
 }
 
 impl Kernel for FromHalf {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<u16>(0)?;
         let out = outputs.get::<f32>(0)?;
         for (o, &h) in out.iter_mut().zip(x) {
@@ -87,9 +88,9 @@ mod tests {
 
     #[test]
     fn int8_dequantizes_in_double() {
-        let mut k = FromInt::<i8> { scale: 0.1, zero_point: 3, _i: Default::default() };
+        let k = FromInt::<i8> { scale: 0.1, zero_point: 3, _i: Default::default() };
         let x: [i8; 3] = [3, 4, -128];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
         let got: &[f32] = bytemuck::cast_slice(&out[0]);
         assert_eq!(got, &[0.0, (0.1f32 as f64) as f32, (0.1f32 as f64 * -131.0) as f32]);
     }

@@ -14,6 +14,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
 
 /// Integer element types QUANTIZE reads or writes.
@@ -50,7 +51,7 @@ struct FromFloat<O> {
 }
 
 impl<O: QInt> Kernel for FromFloat<O> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<f32>(0)?;
         let out = outputs.get::<O>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -69,7 +70,7 @@ struct Requantize<I, O> {
 }
 
 impl<I: QInt, O: QInt> Kernel for Requantize<I, O> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<I>(0)?;
         let out = outputs.get::<O>(0)?;
         for (o, &v) in out.iter_mut().zip(x) {
@@ -125,9 +126,9 @@ mod tests {
 
     #[test]
     fn float_to_int8_rounds_half_away_and_saturates() {
-        let mut k = FromFloat::<i8> { scale: 0.5, zero_point: -1, _o: Default::default() };
+        let k = FromFloat::<i8> { scale: 0.5, zero_point: -1, _o: Default::default() };
         let x: [f32; 6] = [0.25, -0.25, 1.0, 100.0, -100.0, 0.74];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[6]).unwrap();
         // 0.5 → 1 − 1 = 0; −0.5 → −1 − 1 = −2; 2 − 1 = 1; saturate; 1.48 → 1 − 1 = 0.
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[0, -2, 1, 127, -128, 0]);
     }
@@ -136,9 +137,9 @@ mod tests {
     fn requantize_uses_mbqm() {
         // s_in/s_out = 0.5: (q − zp_in)·0.5 rounded (MBQM), + zp_out.
         let (m, s) = arith::quantize_multiplier(0.5);
-        let mut k = Requantize::<i8, i8> { multiplier: m, shift: s, zp_in: 1, zp_out: 10, _t: Default::default() };
+        let k = Requantize::<i8, i8> { multiplier: m, shift: s, zp_in: 1, zp_out: 10, _t: Default::default() };
         let x: [i8; 4] = [6, -4, 127, -128];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         // 5·0.5 = 2.5 → 3; −5·0.5 = −2.5 → −2 (SRDHM: a negative tie toward zero); 63; −64.5 → −64.
         assert_eq!(bytemuck::cast_slice::<u8, i8>(&out[0]), &[13, 8, 73, -54]);
     }
@@ -148,10 +149,9 @@ mod tests {
         // keyword_scrambled_8bit's last QUANTIZE: s_in = 1/65535, zp_in = −32768, s_out ≈ 1/32767:
         // (q + 32768)·32767/65535 → 32767 ↦ 32767 (65535·0.49999237 = 32767.0), −32768 ↦ 0.
         let (m, s) = arith::quantize_multiplier(1.525_902_2e-5_f32 as f64 / 3.051_851e-5_f32 as f64);
-        let mut k =
-            Requantize::<i16, i32> { multiplier: m, shift: s, zp_in: -32768, zp_out: 0, _t: Default::default() };
+        let k = Requantize::<i16, i32> { multiplier: m, shift: s, zp_in: -32768, zp_out: 0, _t: Default::default() };
         let x: [i16; 3] = [32767, -32768, 0];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[12]).unwrap();
         // 32768·0.49999237 = 16383.75 → 16384.
         assert_eq!(bytemuck::cast_slice::<u8, i32>(&out[0]), &[32767, 0, 16384]);
     }

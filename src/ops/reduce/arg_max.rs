@@ -25,6 +25,7 @@
 
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext};
 use crate::tflite;
 
@@ -117,7 +118,7 @@ struct ArgMinMax<T, I> {
 }
 
 impl<T: Key, I: Index> Kernel for ArgMinMax<T, I> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<T>(0)?;
         let out = outputs.get::<I>(0)?;
         let (axis_size, inner) = (self.axis_size, self.inner);

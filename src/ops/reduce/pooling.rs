@@ -22,6 +22,7 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
+use crate::ops::Scratch;
 use crate::ops::common::padding::{self, Axis};
 use crate::ops::common::{QInt, check_len, check_len_mut, elements};
 use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
@@ -93,7 +94,7 @@ struct IntPool<T> {
 }
 
 impl<T: QInt> Kernel for IntPool<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         // The buffers must hold what the prepare-time geometry indexes (a planner bug is an
         // error, not a panic: F1); an empty output returns at once, however large its other
         // dimensions are.
@@ -138,7 +139,7 @@ fn clamp_like_cpp(x: f32, lo: f32, hi: f32) -> f32 {
 }
 
 impl Kernel for FloatPool {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         // The buffers must hold what the prepare-time geometry indexes (a planner bug is an
         // error, not a panic: F1); an empty output returns at once, however large its other
         // dimensions are.
@@ -314,14 +315,14 @@ mod tests {
 
     #[test]
     fn float_average_and_max() {
-        let mut k = FloatPool { kind: Kind::Average, g: same_3x3(), act_min: f32::MIN, act_max: f32::MAX };
+        let k = FloatPool { kind: Kind::Average, g: same_3x3(), act_min: f32::MIN, act_max: f32::MAX };
         let x: [f32; 9] = [1.0, 2.0, 3.0, 3.0, 4.5, -6.0, -7.0, 0.0, f32::NAN];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
         let got: &[f32] = bytemuck::cast_slice(&out[0]);
         assert_eq!(&got[..3], &[2.625, -1.5, -3.5]);
         assert!(got[3].is_nan());
-        let mut k = FloatPool { kind: Kind::Max, g: same_3x3(), act_min: 0.0, act_max: 6.0 };
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
+        let k = FloatPool { kind: Kind::Max, g: same_3x3(), act_min: 0.0, act_max: 6.0 };
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[16]).unwrap();
         // NaN never wins a max: the window {8} keeps f32::MIN, clamped to 0.
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[4.5, 3.0, 0.0, 0.0]);
     }
@@ -329,19 +330,19 @@ mod tests {
     #[test]
     fn int16_and_uint8_pools() {
         let g = same_3x3();
-        let mut k = IntPool::<i16> { kind: Kind::Average, g, act_min: -32768, act_max: 32767, _t: Default::default() };
+        let k = IntPool::<i16> { kind: Kind::Average, g, act_min: -32768, act_max: 32767, _t: Default::default() };
         // {32767, 32767, 32766, 32766} → 32766.5 → 32767; {−32768, −3} → −16385.5 → −16386;
         // {1, 2} → 1.5 → 2; {−32768} stays.
         let x: [i16; 9] = [32767, 32767, -32768, 32766, 32766, -3, 1, 2, -32768];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, -16386, 2, -32768]);
-        let mut k = IntPool::<i16> { kind: Kind::Max, g, act_min: -100, act_max: 32767, _t: Default::default() };
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        let k = IntPool::<i16> { kind: Kind::Max, g, act_min: -100, act_max: 32767, _t: Default::default() };
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767, -3, 2, -100]);
-        let mut k = IntPool::<u8> { kind: Kind::Average, g, act_min: 0, act_max: 200, _t: Default::default() };
+        let k = IntPool::<u8> { kind: Kind::Average, g, act_min: 0, act_max: 200, _t: Default::default() };
         // {255, 255, 0, 1} → 127.75 → 128; {7, 8} → 7.5 → 8; {250, 251} → 250.5 → 200 (clamp); {0}.
         let x: [u8; 9] = [255, 255, 7, 0, 1, 8, 250, 251, 0];
-        let out = run_kernel(&mut k, &[&x], &[4]).unwrap();
+        let out = run_kernel(&k, &[&x], &[4]).unwrap();
         assert_eq!(out[0], vec![128, 8, 200, 0]);
     }
 
@@ -350,17 +351,17 @@ mod tests {
         let mut k =
             IntPool::<i8> { kind: Kind::Max, g: same_3x3(), act_min: -128, act_max: 127, _t: Default::default() };
         // Fuzz finding F1: an input or output of another size than planned is an error.
-        let e = run_kernel(&mut k, &[&[0u8; 8][..]], &[4]).unwrap_err().to_string();
+        let e = run_kernel(&k, &[&[0u8; 8][..]], &[4]).unwrap_err().to_string();
         assert!(e.contains("input has 8 elements, expected 9"), "{e}");
-        let e = run_kernel(&mut k, &[&[0u8; 9][..]], &[5]).unwrap_err().to_string();
+        let e = run_kernel(&k, &[&[0u8; 9][..]], &[5]).unwrap_err().to_string();
         assert!(e.contains("output has 5 elements, expected 4"), "{e}");
         // An empty output with huge other dimensions (fuzzer artifact: [67108865, 25165824, 0,
         // 469767680]) returns at once instead of walking ~1.7e15 empty windows.
         k.g = Geometry { batches: 67108865, out_h: 25165824, out_w: 0, depth: 469767680, in_w: 0, ..same_3x3() };
         let t = std::time::Instant::now();
-        assert_eq!(run_kernel(&mut k, &[&[][..]], &[0]).unwrap(), vec![Vec::<u8>::new()]);
+        assert_eq!(run_kernel(&k, &[&[][..]], &[0]).unwrap(), vec![Vec::<u8>::new()]);
         assert!(t.elapsed().as_secs() < 1);
-        let mut f = FloatPool { kind: Kind::Average, g: k.g, act_min: f32::MIN, act_max: f32::MAX };
-        assert!(run_kernel(&mut f, &[&[][..]], &[0]).is_ok());
+        let f = FloatPool { kind: Kind::Average, g: k.g, act_min: f32::MIN, act_max: f32::MAX };
+        assert!(run_kernel(&f, &[&[][..]], &[0]).is_ok());
     }
 }

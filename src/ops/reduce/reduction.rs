@@ -43,8 +43,9 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::ops::common::{QInt, buffer, check_len, check_len_mut};
-use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
+use crate::ops::Scratch;
+use crate::ops::common::{QInt, check_len, check_len_mut};
+use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, ScratchId, per_tensor};
 use crate::tflite;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +67,9 @@ struct Plan {
     n: usize,
     /// Every input dimension is reduced (TFLite's `ReduceAllDims` path for SUM/MAX/MIN).
     all_dims: bool,
-    /// Odometer scratch, one entry per input dimension.
-    index: Vec<usize>,
+    /// Per input dimension, the product of it and the dimensions after it: the odometer wraps
+    /// dimension `d` after every `wrap[d]` elements (so it needs no mutable counters).
+    wrap: Vec<usize>,
 }
 
 impl Plan {
@@ -102,30 +104,36 @@ impl Plan {
             out_len: count(&out_shape),
             n,
             all_dims: axes.len() == rank,
-            index: vec![0; rank],
+            wrap: {
+                let mut wrap = vec![1usize; rank];
+                let mut p = 1usize;
+                for d in (0..rank).rev() {
+                    p = p.saturating_mul(in_shape[d]);
+                    wrap[d] = p;
+                }
+                wrap
+            },
         };
         (plan, out_shape)
     }
 
     /// Calls `f(input index, output index)` for every input element in row-major order.
     #[inline]
-    fn for_each(&mut self, mut f: impl FnMut(usize, usize)) {
+    fn for_each(&self, mut f: impl FnMut(usize, usize)) {
         if self.in_len == 0 {
             return;
         }
-        self.index.iter_mut().for_each(|i| *i = 0);
         let mut out = 0;
         for i in 0..self.in_len {
             f(i, out);
-            // Advance the odometer (last dimension fastest).
+            // Advance the odometer (last dimension fastest): dimension d wraps after every
+            // wrap[d] elements.
             for d in (0..self.in_shape.len()).rev() {
-                self.index[d] += 1;
                 out += self.out_strides[d];
-                if self.index[d] < self.in_shape[d] {
+                if !(i + 1).is_multiple_of(self.wrap[d]) {
                     break;
                 }
                 out -= self.out_strides[d] * self.in_shape[d];
-                self.index[d] = 0;
             }
         }
     }
@@ -149,7 +157,8 @@ struct IntMeanSum<T> {
     plan: Plan,
     /// TFLite's int8 SUM quirk: read and write the bytes as uint8 (only for `T = i8`).
     as_uint8: bool,
-    acc: Vec<i32>,
+    /// Accumulators (scratch), one i32 per output.
+    acc: ScratchId,
     zp_in: i32,
     zp_out: i32,
     multiplier: i32,
@@ -158,15 +167,13 @@ struct IntMeanSum<T> {
 }
 
 impl<T: QInt> Kernel for IntMeanSum<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let (x, out) = self.plan.check(inputs.get::<T>(0)?, outputs.get::<T>(0)?)?;
-        check_len(&self.acc, self.plan.out_len, "accumulators")?;
-        self.acc.iter_mut().for_each(|a| *a = 0);
+        let acc = check_len_mut(scratch.get::<i32>(self.acc)?, self.plan.out_len, "accumulators")?;
         if self.plan.in_len == 0 {
             out.iter_mut().for_each(|o| *o = T::from_i32(0));
             return Ok(());
         }
-        let acc = &mut self.acc;
         if self.as_uint8 {
             self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(x[i].to_i32() as u8 as i32));
         } else {
@@ -191,7 +198,8 @@ impl<T: QInt> Kernel for IntMeanSum<T> {
 /// writes).
 struct Int16SumBytes {
     plan: Plan,
-    acc: Vec<i32>,
+    /// Accumulators (scratch), one i32 per output.
+    acc: ScratchId,
     zp_in: i32,
     zp_out: i32,
     multiplier: i32,
@@ -199,19 +207,17 @@ struct Int16SumBytes {
 }
 
 impl Kernel for Int16SumBytes {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.bytes(0);
         let out = outputs.bytes(0);
         // int16 tensors: two bytes per element.
         let x = check_len(x, self.plan.in_len.saturating_mul(2), "input bytes")?;
         let out = check_len_mut(out, self.plan.out_len.saturating_mul(2), "output bytes")?;
-        check_len(&self.acc, self.plan.out_len, "accumulators")?;
+        let acc = check_len_mut(scratch.get::<i32>(self.acc)?, self.plan.out_len, "accumulators")?;
         out.iter_mut().for_each(|o| *o = 0);
-        self.acc.iter_mut().for_each(|a| *a = 0);
         if self.plan.in_len == 0 {
             return Ok(());
         }
-        let acc = &mut self.acc;
         self.plan.for_each(|i, o| acc[o] = acc[o].wrapping_add(i32::from(x[i])));
         let zp_n = self.zp_in as i64 * self.plan.n as i64;
         for (o, &a) in out.iter_mut().zip(acc.iter()) {
@@ -225,19 +231,18 @@ impl Kernel for Int16SumBytes {
 
 struct FloatMean {
     plan: Plan,
-    acc: Vec<f32>,
+    /// Accumulators (scratch), one f32 per output.
+    acc: ScratchId,
 }
 
 impl Kernel for FloatMean {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let (x, out) = self.plan.check(inputs.get::<f32>(0)?, outputs.get::<f32>(0)?)?;
-        check_len(&self.acc, self.plan.out_len, "accumulators")?;
+        let acc = check_len_mut(scratch.get::<f32>(self.acc)?, self.plan.out_len, "accumulators")?;
         if self.plan.in_len == 0 {
             out.iter_mut().for_each(|o| *o = f32::NAN);
             return Ok(());
         }
-        self.acc.iter_mut().for_each(|a| *a = 0.0);
-        let acc = &mut self.acc;
         self.plan.for_each(|i, o| acc[o] += x[i]);
         let n = self.plan.n as f32;
         for (o, &a) in out.iter_mut().zip(acc.iter()) {
@@ -308,7 +313,7 @@ impl<T: Value> Generic<T> {
 }
 
 impl<T: Value> Kernel for Generic<T> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, _scratch: &mut Scratch<'_>) -> Result<()> {
         let (x, out) = self.plan.check(inputs.get::<T>(0)?, outputs.get::<T>(0)?)?;
         let op = self.op;
         let init = match op {
@@ -371,7 +376,7 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
             let (multiplier, shift) =
                 if op == Op::Mean && plan.n > 0 { arith::mean_multiplier(m, s, plan.n as u64) } else { (m, s) };
             let as_uint8 = op == Op::Sum && ti == DType::Int8;
-            let acc = buffer(ctx, out_len, "accumulators")?;
+            let acc = ctx.request_scratch::<i32>(out_len, "accumulators")?;
             if op == Op::Sum && ti == DType::Int16 {
                 return Ok(Box::new(Int16SumBytes { plan, acc, zp_in, zp_out, multiplier, shift }));
             }
@@ -429,7 +434,9 @@ fn prepare_reduce<'m>(ctx: &mut PrepareContext<'_, 'm>, op: Op) -> Result<Box<dy
                 _ => Box::new(Generic::<i16> { plan, op, _t: std::marker::PhantomData }),
             }
         }
-        (DType::Float32, Op::Mean) => Box::new(FloatMean { plan, acc: buffer(ctx, out_len, "accumulators")? }),
+        (DType::Float32, Op::Mean) => {
+            Box::new(FloatMean { plan, acc: ctx.request_scratch::<f32>(out_len, "accumulators")? })
+        }
         (DType::Float32, _) => Box::new(Generic::<f32> { plan, op, _t: std::marker::PhantomData }),
         _ => return Err(ctx.unsupported(format!("unsupported type {ti}"))),
     })
@@ -463,7 +470,7 @@ mod tests {
     #[test]
     fn plan_maps_inputs_to_outputs() {
         // [2, 3, 2] reduced over axis 1: output [2, 2] (keep_dims [2, 1, 2]).
-        let (mut p, shape) = Plan::new(&[2, 3, 2], &[1], false);
+        let (p, shape) = Plan::new(&[2, 3, 2], &[1], false);
         assert_eq!(shape, vec![2, 2]);
         assert_eq!(Plan::new(&[2, 3, 2], &[1], true).1, vec![2, 1, 2]);
         let mut seen = Vec::new();
@@ -472,7 +479,7 @@ mod tests {
         assert_eq!(outs, vec![0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3]);
         assert_eq!((p.n, p.all_dims), (3, false));
         // Axes {0, 2}: output [3].
-        let (mut p, shape) = Plan::new(&[2, 3, 2], &[2, 0], false);
+        let (p, shape) = Plan::new(&[2, 3, 2], &[2, 0], false);
         assert_eq!(shape, vec![3]);
         let mut outs = Vec::new();
         p.for_each(|_, o| outs.push(o));
@@ -497,7 +504,7 @@ mod tests {
         IntMeanSum {
             plan,
             as_uint8: !mean,
-            acc: vec![0; out_len],
+            acc: crate::ops::test_scratch::<i32>(out_len),
             zp_in,
             zp_out,
             multiplier,
@@ -514,12 +521,12 @@ mod tests {
     #[test]
     fn uint8_and_int16_max_min_compare_raw_values() {
         // [2, 3] over axis 1 (not all dims: starts from the type's lowest / highest).
-        let mut k = Generic::<u8> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Max, _t: Default::default() };
-        let out = run_kernel(&mut k, &[&[0u8, 255, 7, 9, 3, 200]], &[2]).unwrap();
+        let k = Generic::<u8> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Max, _t: Default::default() };
+        let out = run_kernel(&k, &[&[0u8, 255, 7, 9, 3, 200]], &[2]).unwrap();
         assert_eq!(out[0], vec![255, 200]);
-        let mut k = Generic::<i16> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Min, _t: Default::default() };
+        let k = Generic::<i16> { plan: Plan::new(&[2, 3], &[1], false).0, op: Op::Min, _t: Default::default() };
         let x: [i16; 6] = [-32768, 5, 0, 7, 32767, 6];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         assert_eq!(bytemuck::pod_collect_to_vec::<u8, i16>(&out[0]), vec![-32768, 6]);
     }
 
@@ -597,16 +604,16 @@ mod tests {
         let mut k = Generic::<f32> { plan: Plan::new(&[1], &[0], false).0, op: Op::Sum, _t: Default::default() };
         assert_eq!(run(&mut k, &[-0.0]).to_bits(), (-0.0f32).to_bits());
         // The buffers must have the planned sizes: an error, not a panic or a silent result.
-        assert!(run_kernel(&mut k, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
-        assert!(run_kernel(&mut k, &[bytemuck::cast_slice(&[1.0f32])], &[8]).is_err());
+        assert!(run_kernel(&k, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
+        assert!(run_kernel(&k, &[bytemuck::cast_slice(&[1.0f32])], &[8]).is_err());
     }
 
     #[test]
     fn float_mean_divides_by_the_count() {
         let (plan, _) = Plan::new(&[2, 2], &[0], false);
-        let mut k = FloatMean { plan, acc: vec![0.0; 2] };
+        let k = FloatMean { plan, acc: crate::ops::test_scratch::<f32>(2) };
         let x: [f32; 4] = [1.0, 2.0, 4.0, 7.0];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[8]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[2.5, 4.5]);
     }
 
@@ -617,10 +624,10 @@ mod tests {
         let (plan, _) = Plan::new(&[3], &[0], false);
         let (m, s) = arith::mean_multiplier(1 << 30, 1, 3);
         assert_eq!((m, s), (715827882, 0));
-        let mut k = IntMeanSum::<i16> {
+        let k = IntMeanSum::<i16> {
             plan,
             as_uint8: false,
-            acc: vec![0; 1],
+            acc: crate::ops::test_scratch::<i32>(1),
             zp_in: 0,
             zp_out: 0,
             multiplier: m,
@@ -628,27 +635,27 @@ mod tests {
             _t: std::marker::PhantomData,
         };
         let x: [i16; 3] = [32767, 32767, 32766];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[32767]);
         let x: [i16; 3] = [-32768, -32768, -1];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[2]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, i16>(&out[0]), &[-21846]); // −21845.67
         // uint8 SUM with zp_in 10, zp_out 20, equal scales: Σ(q − 10) + 20, clamped to [0, 255].
         let (plan, _) = Plan::new(&[2, 2], &[1], false);
         let (m, s) = arith::quantize_multiplier(1.0);
-        let mut k = IntMeanSum::<u8> {
+        let k = IntMeanSum::<u8> {
             plan,
             as_uint8: false,
-            acc: vec![0; 2],
+            acc: crate::ops::test_scratch::<i32>(2),
             zp_in: 10,
             zp_out: 20,
             multiplier: m,
             shift: s,
             _t: std::marker::PhantomData,
         };
-        let out = run_kernel(&mut k, &[&[15, 16, 200, 100]], &[2]).unwrap();
+        let out = run_kernel(&k, &[&[15, 16, 200, 100]], &[2]).unwrap();
         assert_eq!(out[0], vec![31, 255]);
-        let out = run_kernel(&mut k, &[&[0, 1, 10, 10]], &[2]).unwrap();
+        let out = run_kernel(&k, &[&[0, 1, 10, 10]], &[2]).unwrap();
         assert_eq!(out[0], vec![1, 20]);
     }
 
@@ -658,9 +665,16 @@ mod tests {
         // (little-endian 1 and 258) and writes bytes [1, 3] then zeros.
         let (plan, _) = Plan::new(&[2, 2], &[1], false);
         let (m, s) = arith::quantize_multiplier(1.0);
-        let mut k = Int16SumBytes { plan, acc: vec![0; 2], zp_in: 0, zp_out: 0, multiplier: m, shift: s };
+        let k = Int16SumBytes {
+            plan,
+            acc: crate::ops::test_scratch::<i32>(2),
+            zp_in: 0,
+            zp_out: 0,
+            multiplier: m,
+            shift: s,
+        };
         let x: [i16; 4] = [1, 258, 7, 9];
-        let out = run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let out = run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
         assert_eq!(out[0], vec![1, 3, 0, 0]);
     }
 }

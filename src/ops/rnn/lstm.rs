@@ -57,8 +57,9 @@
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::ops::common::buffer;
-use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, per_tensor};
+use crate::ops::Scratch;
+use crate::ops::common::check_len_mut;
+use crate::ops::{Inputs, Kernel, Outputs, PrepareContext, ScratchId, per_tensor};
 use crate::tflite;
 
 /// The effective parameters of one gate.
@@ -113,12 +114,22 @@ struct IntLstm {
     hidden_zp: i32,
     projection: Option<Projection>,
     output_state_zp: i32,
-    /// The hidden row before the projection (n_cell).
-    hidden: Vec<i8>,
-    output_state: Vec<i8>,
-    cell_state: Vec<i16>,
-    /// Scratch rows: input, forget, cell, output gate.
-    scratch: [Vec<i16>; 4],
+    /// Scratch: the hidden row before the projection (n_cell i8).
+    hidden: ScratchId,
+    /// State: the output state (n_batch × n_output i8, starts at its zero point) and the cell
+    /// state (n_batch × n_cell i16, starts at 0).
+    output_state: ScratchId,
+    cell_state: ScratchId,
+    /// Scratch rows (n_cell i16 each): input, forget, cell, output gate.
+    scratch: [ScratchId; 4],
+}
+
+/// The memory one LSTM run works in: its state and scratch regions.
+struct LstmMemory<'a> {
+    hidden: &'a mut [i8],
+    output_state: &'a mut [i8],
+    cell_state: &'a mut [i16],
+    gates: [&'a mut [i16]; 4],
 }
 
 /// TFLite `MatrixBatchVectorMultiplyAccumulate` (int8 × int8 → int16, one batch row):
@@ -205,11 +216,11 @@ pub(crate) fn hidden_value(c: i16, o: i16, cell_scale: i32, hidden: (i32, i32), 
 }
 
 impl IntLstm {
-    fn step(&mut self, x: &[i8], b: usize, out: &mut [i8]) {
+    fn step(&self, mem: &mut LstmMemory<'_>, x: &[i8], b: usize, out: &mut [i8]) {
         let (nc, no) = (self.n_cell, self.n_output);
-        let h = &self.output_state[b * no..(b + 1) * no];
-        let cells = &mut self.cell_state[b * nc..(b + 1) * nc];
-        let [si, sf, sg, so] = &mut self.scratch;
+        let h = &mem.output_state[b * no..(b + 1) * no];
+        let cells = &mut mem.cell_state[b * nc..(b + 1) * nc];
+        let [si, sf, sg, so] = &mut mem.gates;
         if let Some(g) = &self.input_gate {
             gate_row(g, x, h, cells, false, si);
         }
@@ -221,7 +232,7 @@ impl IntLstm {
             *c = update_cell(*c, sf[k], i, sg[k], self.cell_scale, self.cell_clip);
         }
         gate_row(&self.output_gate, x, h, cells, false, so);
-        let hs = &mut self.output_state[b * no..(b + 1) * no];
+        let hs = &mut mem.output_state[b * no..(b + 1) * no];
         match &self.projection {
             None => {
                 for ((hv, &c), &o) in hs.iter_mut().zip(cells.iter()).zip(so.iter()) {
@@ -230,13 +241,13 @@ impl IntLstm {
             }
             Some(p) => {
                 // TFLite passes −hidden_zp as the CwiseMul output zero point here (b/246629213).
-                for ((hv, &c), &o) in self.hidden.iter_mut().zip(cells.iter()).zip(so.iter()) {
+                for ((hv, &c), &o) in mem.hidden.iter_mut().zip(cells.iter()).zip(so.iter()) {
                     *hv = hidden_value(c, o, self.cell_scale, self.hidden_scale, self.hidden_zp.wrapping_neg());
                 }
                 let n = nc.max(1);
                 for ((hv, row), &bias) in hs.iter_mut().zip(p.weights.chunks_exact(n)).zip(&p.bias) {
                     let mut acc = bias;
-                    for (&xv, &wv) in self.hidden.iter().zip(row) {
+                    for (&xv, &wv) in mem.hidden.iter().zip(row) {
                         acc = acc.wrapping_add(xv as i32 * wv as i32);
                     }
                     let v = arith::mbqm(acc, p.scale.0, p.scale.1).wrapping_add(self.output_state_zp);
@@ -250,7 +261,7 @@ impl IntLstm {
 }
 
 impl Kernel for IntLstm {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let x = inputs.get::<i8>(0)?;
         let out = outputs.get::<i8>(0)?;
         if out.is_empty() {
@@ -259,6 +270,16 @@ impl Kernel for IntLstm {
             return Ok(());
         }
         let (ni, no) = (self.n_input, self.n_output);
+        let (nb, nc) = (self.n_batch, self.n_cell);
+        let mut gate =
+            |k: usize| -> Result<&mut [i16]> { check_len_mut(scratch.get::<i16>(self.scratch[k])?, nc, "gate") };
+        let gates = [gate(0)?, gate(1)?, gate(2)?, gate(3)?];
+        let mut mem = LstmMemory {
+            gates,
+            hidden: check_len_mut(scratch.get::<i8>(self.hidden)?, nc, "hidden")?,
+            output_state: check_len_mut(scratch.state::<i8>(self.output_state)?, nb * no, "output state")?,
+            cell_state: check_len_mut(scratch.state::<i16>(self.cell_state)?, nb * nc, "cell state")?,
+        };
         for b in 0..self.n_batch {
             for t in 0..self.max_time {
                 let row = if self.time_major { t * self.n_batch + b } else { b * self.max_time + t };
@@ -266,7 +287,7 @@ impl Kernel for IntLstm {
                 else {
                     return Err(crate::error::Error::Internal("LSTM input/output sizes changed".into()));
                 };
-                self.step(xr, b, or);
+                self.step(&mut mem, xr, b, or);
             }
         }
         Ok(())
@@ -526,8 +547,7 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
     let mut out_shape = shape.clone();
     out_shape[2] = n_output;
     ctx.set_output_shape(0, out_shape)?;
-    let mut output_state = buffer(ctx, n_batch * n_output, "output state")?;
-    output_state.fill(zp_state.clamp(-128, 127) as i8);
+    let output_state = ctx.request_state::<i8>(n_batch * n_output, zp_state.clamp(-128, 127) as i8, "output state")?;
     Ok(Box::new(IntLstm {
         n_batch,
         max_time,
@@ -545,14 +565,14 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
         hidden_zp,
         projection,
         output_state_zp: zp_state,
-        hidden: buffer(ctx, n_cell, "hidden state")?,
+        hidden: ctx.request_scratch::<i8>(n_cell, "hidden state")?,
         output_state,
-        cell_state: buffer(ctx, n_batch * n_cell, "cell state")?,
+        cell_state: ctx.request_state::<i16>(n_batch * n_cell, 0, "cell state")?,
         scratch: [
-            buffer(ctx, n_cell, "scratch")?,
-            buffer(ctx, n_cell, "scratch")?,
-            buffer(ctx, n_cell, "scratch")?,
-            buffer(ctx, n_cell, "scratch")?,
+            ctx.request_scratch::<i16>(n_cell, "scratch")?,
+            ctx.request_scratch::<i16>(n_cell, "scratch")?,
+            ctx.request_scratch::<i16>(n_cell, "scratch")?,
+            ctx.request_scratch::<i16>(n_cell, "scratch")?,
         ],
     }))
 }

@@ -51,13 +51,14 @@
 //! sizes that are not multiples of 4, scales, zero points; 6 invokes each with the state carried)
 //! and `models/svdf_check.py` (variants of keyword_scrambled_8bit, sequences of 12 invokes).
 
+use crate::ops::Scratch;
 use std::borrow::Cow;
 
 use crate::arith;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::ops::common::{QInt, buffer, check_len, check_len_mut};
-use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, per_tensor};
+use crate::ops::common::{QInt, check_len, check_len_mut};
+use crate::ops::{Element, Inputs, Kernel, Outputs, PrepareContext, ScratchId, per_tensor};
 use crate::tflite;
 
 /// A weight or bias tensor: constant, or read from an input at eval.
@@ -122,14 +123,16 @@ struct FloatSvdf<'m> {
     wf: Src<'m, f32>,
     wt: Src<'m, f32>,
     bias: Option<Src<'m, f32>>,
-    state: Vec<f32>,
-    scratch: Vec<f32>,
+    /// The activation state, `[batch][filters][memory]` f32 (persistent, starts at 0).
+    state: ScratchId,
+    /// Scratch: one f32 per batch and filter.
+    scratch: ScratchId,
     act_min: f32,
     act_max: f32,
 }
 
 impl Kernel for FloatSvdf<'_> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let x = check_len(inputs.get::<f32>(0)?, g.batch * g.input, "input")?;
         let wf = check_len(self.wf.get(inputs)?, g.filters * g.input, "weights_feature")?;
@@ -139,27 +142,27 @@ impl Kernel for FloatSvdf<'_> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<f32>(0)?, g.batch * g.units, "output")?;
-        check_len(&self.state, g.batch * g.filters * g.memory, "state")?;
-        check_len(&self.scratch, g.batch * g.filters, "scratch")?;
-        shift_state(&mut self.state);
+        let state = check_len_mut(scratch.state::<f32>(self.state)?, g.batch * g.filters * g.memory, "state")?;
+        let sums = check_len_mut(scratch.get::<f32>(self.scratch)?, g.batch * g.filters, "scratch")?;
+        shift_state(state);
         for b in 0..g.batch {
             let xb = &x[b * g.input..(b + 1) * g.input];
             for f in 0..g.filters {
                 let dot = dot4(&wf[f * g.input..(f + 1) * g.input], xb);
-                self.state[(b * g.filters + f) * g.memory + g.memory - 1] = 0.0 + dot;
+                state[(b * g.filters + f) * g.memory + g.memory - 1] = 0.0 + dot;
             }
         }
         for b in 0..g.batch {
             for f in 0..g.filters {
-                let s = &self.state[(b * g.filters + f) * g.memory..(b * g.filters + f + 1) * g.memory];
-                self.scratch[b * g.filters + f] = dot4(&wt[f * g.memory..(f + 1) * g.memory], s);
+                let s = &state[(b * g.filters + f) * g.memory..(b * g.filters + f + 1) * g.memory];
+                sums[b * g.filters + f] = dot4(&wt[f * g.memory..(f + 1) * g.memory], s);
             }
         }
         for b in 0..g.batch {
             for u in 0..g.units {
                 let mut sum = 0.0f32;
                 for r in 0..g.rank {
-                    sum += self.scratch[b * g.filters + u * g.rank + r];
+                    sum += sums[b * g.filters + u * g.rank + r];
                 }
                 if let Some(bias) = bias {
                     sum += bias[u];
@@ -177,8 +180,11 @@ struct IntSvdf<'m, S: QInt> {
     wf: Src<'m, i8>,
     wt: Src<'m, S>,
     bias: Option<Src<'m, i32>>,
-    state: Vec<S>,
-    scratch: Vec<i32>,
+    /// The activation state, `[batch][filters][memory]` of `S` (persistent, starts at the
+    /// state's zero point).
+    state: ScratchId,
+    /// Scratch: one i32 per batch and filter.
+    scratch: ScratchId,
     zp_in: i32,
     zp_state: i32,
     zp_out: i32,
@@ -187,7 +193,7 @@ struct IntSvdf<'m, S: QInt> {
 }
 
 impl<S: QInt> Kernel for IntSvdf<'_, S> {
-    fn eval(&mut self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>) -> Result<()> {
+    fn eval(&self, inputs: &Inputs<'_>, outputs: &mut Outputs<'_>, scratch: &mut Scratch<'_>) -> Result<()> {
         let g = self.g;
         let x = check_len(inputs.get::<i8>(0)?, g.batch * g.input, "input")?;
         let wf = check_len(self.wf.get(inputs)?, g.filters * g.input, "weights_feature")?;
@@ -197,9 +203,9 @@ impl<S: QInt> Kernel for IntSvdf<'_, S> {
             None => None,
         };
         let out = check_len_mut(outputs.get::<i8>(0)?, g.batch * g.units, "output")?;
-        check_len(&self.state, g.batch * g.filters * g.memory, "state")?;
-        check_len(&self.scratch, g.batch * g.filters, "scratch")?;
-        shift_state(&mut self.state);
+        let state = check_len_mut(scratch.state::<S>(self.state)?, g.batch * g.filters * g.memory, "state")?;
+        let sums = check_len_mut(scratch.get::<i32>(self.scratch)?, g.batch * g.filters, "scratch")?;
+        shift_state(state);
         for b in 0..g.batch {
             let xb = &x[b * g.input..(b + 1) * g.input];
             for f in 0..g.filters {
@@ -210,25 +216,25 @@ impl<S: QInt> Kernel for IntSvdf<'_, S> {
                 }
                 // Clamp, then add the zero point and narrow with wrap-around (the pinned TFLite Micro).
                 let v = arith::mbqm(dot, self.m1.0, self.m1.1).clamp(S::MIN, S::MAX) + self.zp_state;
-                self.state[(b * g.filters + f) * g.memory + g.memory - 1] = S::from_i32(v);
+                state[(b * g.filters + f) * g.memory + g.memory - 1] = S::from_i32(v);
             }
         }
         for b in 0..g.batch {
             for f in 0..g.filters {
-                let s = &self.state[(b * g.filters + f) * g.memory..(b * g.filters + f + 1) * g.memory];
+                let s = &state[(b * g.filters + f) * g.memory..(b * g.filters + f + 1) * g.memory];
                 let w = &wt[f * g.memory..(f + 1) * g.memory];
                 let mut dot = 0i32;
                 for (&a, &c) in w.iter().zip(s) {
                     dot = dot.wrapping_add(a.to_i32() * (c.to_i32() - self.zp_state));
                 }
-                self.scratch[b * g.filters + f] = dot;
+                sums[b * g.filters + f] = dot;
             }
         }
         for b in 0..g.batch {
             for u in 0..g.units {
                 let mut acc = 0i32;
                 for r in 0..g.rank {
-                    acc = acc.wrapping_add(self.scratch[b * g.filters + u * g.rank + r]);
+                    acc = acc.wrapping_add(sums[b * g.filters + u * g.rank + r]);
                 }
                 if let Some(bias) = bias {
                     acc = acc.wrapping_add(bias[u]);
@@ -306,8 +312,8 @@ pub fn prepare<'m>(ctx: &mut PrepareContext<'_, 'm>) -> Result<Box<dyn Kernel + 
                 wf: Src::new(ctx, 1)?,
                 wt: Src::new(ctx, 2)?,
                 bias: if has_bias { Some(Src::new(ctx, 3)?) } else { None },
-                state: buffer(ctx, state_len, "state")?,
-                scratch: buffer(ctx, batch * filters, "scratch")?,
+                state: ctx.request_state::<f32>(state_len, 0.0, "state")?,
+                scratch: ctx.request_scratch::<f32>(batch * filters, "scratch")?,
                 act_min,
                 act_max,
             }))
@@ -347,15 +353,14 @@ fn prepare_int<'m, S: QInt>(
     if !e1.is_finite() || !e2.is_finite() {
         return Err(ctx.err("non-finite effective scale"));
     }
-    let mut state: Vec<S> = buffer(ctx, g.batch * g.filters * g.memory, "state")?;
-    state.fill(S::from_i32(zp_state));
+    let state = ctx.request_state::<S>(g.batch * g.filters * g.memory, S::from_i32(zp_state), "state")?;
     Ok(Box::new(IntSvdf::<S> {
         g,
         wf: Src::new(ctx, 1)?,
         wt: Src::new(ctx, 2)?,
         bias: if bias_type.is_some() { Some(Src::new(ctx, 3)?) } else { None },
         state,
-        scratch: buffer(ctx, g.batch * g.filters, "scratch")?,
+        scratch: ctx.request_scratch::<i32>(g.batch * g.filters, "scratch")?,
         zp_in,
         zp_state,
         zp_out,
@@ -375,8 +380,8 @@ mod tests {
             wf: Src::Const(Cow::Owned(vec![1, 2, 3, -1])),
             wt: Src::Const(Cow::Owned(vec![1, 2, -1, 1])),
             bias: Some(Src::Const(Cow::Owned(vec![1, -2]))),
-            state: vec![-10; 4],
-            scratch: vec![0; 2],
+            state: crate::ops::test_state::<i8>(4, -10),
+            scratch: crate::ops::test_scratch::<i32>(2),
             zp_in: 1,
             zp_state: -10,
             zp_out: 3,
@@ -397,22 +402,22 @@ mod tests {
         // State [−10, −12, −10, −2]; time: [1, 2]·[0, −2] = −4, [−1, 1]·[0, 8] = 8.
         // u0: (−4 + 1)·0.25 = −0.75 → −1, + 3 = 2; u1: (8 − 2)·0.25 = 1.5 → 2 (half away), + 3 = 5.
         assert_eq!(run_int(&mut k, [5, -3]), vec![2, 5]);
-        assert_eq!(k.state, vec![-10, -12, -10, -2]);
+        assert_eq!(crate::ops::test_state_values::<i8>(k.state), vec![-10, -12, -10, -2]);
         // x − zp_in = 0: both projections are the zero point; state [−12, −10, −2, −10].
         // time: [1, 2]·[−2, 0] = −2, [−1, 1]·[8, 0] = −8; u0: −1·0.25 → 0, + 3 = 3;
         // u1: −10·0.25 = −2.5 → −3 (half away), + 3 = 0.
         assert_eq!(run_int(&mut k, [1, 1]), vec![3, 0]);
-        assert_eq!(k.state, vec![-12, -10, -2, -10]);
+        assert_eq!(crate::ops::test_state_values::<i8>(k.state), vec![-12, -10, -2, -10]);
         // x − zp_in = [126, 126]: 378·0.5 = 189 → clamped to 127, then − 10 = 117 (the zero point
         // is added after the clamp); 252·0.5 = 126 − 10 = 116. State [−10, 117, −10, 116].
         // time: [1, 2]·[0, 127] = 254, [−1, 1]·[0, 126] = 126; u0: 255·0.25 = 63.75 → 64 + 3;
         // u1: 124·0.25 = 31 + 3.
         assert_eq!(run_int(&mut k, [127, 127]), vec![67, 34]);
-        assert_eq!(k.state, vec![-10, 117, -10, 116]);
+        assert_eq!(crate::ops::test_state_values::<i8>(k.state), vec![-10, 117, -10, 116]);
         // x − zp_in = [−128, −128]: −384·0.5 = −192 → −128, − 10 = −138 wraps to 118;
         // −256·0.5 = −128 → −128 − 10 = −138 → 118.
         run_int(&mut k, [-127, -127]);
-        assert_eq!(k.state, vec![117, 118, 116, 118]);
+        assert_eq!(crate::ops::test_state_values::<i8>(k.state), vec![117, 118, 116, 118]);
     }
 
     #[test]
@@ -430,18 +435,18 @@ mod tests {
     #[test]
     fn float_reduces_rank_adds_bias_then_activation() {
         // batch 1, input 2, filters 2, memory 2, rank 2 → 1 unit, RELU.
-        let mut k = FloatSvdf {
+        let k = FloatSvdf {
             g: Geometry { batch: 1, input: 2, filters: 2, memory: 2, rank: 2, units: 1 },
             wf: Src::Const(Cow::Owned(vec![1.0, 2.0, 0.5, -1.0])),
             wt: Src::Const(Cow::Owned(vec![1.0, 0.5, 2.0, -1.0])),
             bias: Some(Src::Const(Cow::Owned(vec![0.25]))),
-            state: vec![0.0; 4],
-            scratch: vec![0.0; 2],
+            state: crate::ops::test_state::<f32>(4, 0.0),
+            scratch: crate::ops::test_scratch::<f32>(2),
             act_min: 0.0,
             act_max: f32::MAX,
         };
-        let mut run = |x: [f32; 2]| -> f32 {
-            let out = crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
+        let run = |x: [f32; 2]| -> f32 {
+            let out = crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[4]).unwrap();
             bytemuck::cast_slice::<u8, f32>(&out[0])[0]
         };
         // Projections 3, −0.5; state [0, 3, 0, −0.5]; time 1.5 and 0.5; 2 + 0.25.
@@ -468,33 +473,33 @@ mod tests {
         // Fuzz finding F1: the input, weights, bias and output must have the planned sizes.
         let x = [5i8, -3];
         let mut k = int_kernel();
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x[..1])], &[2]).is_err());
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[1]).is_err());
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[3]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x[..1])], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[1]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[3]).is_err());
         k.wf = Src::Const(Cow::Owned(vec![1, 2, 3]));
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
         let mut k = int_kernel();
         k.wt = Src::Const(Cow::Owned(vec![1, 2, 3]));
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
         let mut k = int_kernel();
         k.bias = Some(Src::Const(Cow::Owned(vec![1])));
-        assert!(crate::ops::run_kernel(&mut k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
+        assert!(crate::ops::run_kernel(&k, &[bytemuck::cast_slice(&x)], &[2]).is_err());
         // The errors leave the state alone; the right sizes still run (as in the test above).
         let mut k = int_kernel();
         assert_eq!(run_int(&mut k, [5, -3]), vec![2, 5]);
-        let mut f = FloatSvdf {
+        let f = FloatSvdf {
             g: Geometry { batch: 1, input: 1, filters: 1, memory: 1, rank: 1, units: 1 },
             wf: Src::Const(Cow::Owned(vec![2.0])),
             wt: Src::Const(Cow::Owned(vec![3.0])),
             bias: None,
-            state: vec![0.0],
-            scratch: vec![0.0],
+            state: crate::ops::test_state::<f32>(1, 0.0),
+            scratch: crate::ops::test_scratch::<f32>(1),
             act_min: f32::MIN,
             act_max: f32::MAX,
         };
-        assert!(crate::ops::run_kernel(&mut f, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
+        assert!(crate::ops::run_kernel(&f, &[bytemuck::cast_slice(&[1.0f32, 2.0])], &[4]).is_err());
         // 1·2 = 2 into the state, then 3·2 = 6.
-        let out = crate::ops::run_kernel(&mut f, &[bytemuck::cast_slice(&[1.0f32])], &[4]).unwrap();
+        let out = crate::ops::run_kernel(&f, &[bytemuck::cast_slice(&[1.0f32])], &[4]).unwrap();
         assert_eq!(bytemuck::cast_slice::<u8, f32>(&out[0]), &[6.0]);
     }
 }
