@@ -112,12 +112,12 @@ pub fn mbqm_greater_than_one(x: i32, multiplier: i32, shift: i32) -> i32 {
 #[inline]
 pub fn mbqm_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
     let reduced: i64 = if multiplier < 0x7FFF_0000 { ((multiplier as i64) + (1 << 15)) >> 16 } else { 0x7FFF };
-    let total_shift = 15 - shift;
-    // TFLite requires shift in [-31, 7] (total_shift 8..=46); compute in i128 so any value is
-    // defined, then truncate as the C++ does.
-    let total_shift = total_shift.clamp(1, 126) as u32;
-    let v = (x as i128) * (reduced as i128) + (1i128 << (total_shift - 1));
-    (v >> total_shift) as i32
+    // TFLite DCHECKs shift in [-31, 7] (total_shift 8..=46), where nothing here overflows. Past
+    // it (a denormal output scale gives shifts over 100) the C++ shifts an int64 by a negative or
+    // too large count, which x86-64 masks to its low six bits; the product and sum wrap.
+    let total_shift = 15i64 - shift as i64;
+    let round = 1i64.wrapping_shl((total_shift - 1) as u32);
+    x.wrapping_mul(reduced).wrapping_add(round).wrapping_shr(total_shift as u32) as i32
 }
 
 /// The multiplier of a quantized MEAN over `n` elements (`reference_ops::QuantizedMeanOrSum`):
@@ -262,6 +262,17 @@ mod tests {
         assert_eq!(mbqm_i64(1 << 40, 0x7FFF_FFFF, -31), 512);
         assert_eq!(mbqm_i64(1 << 46, 0x7FFF_0000, -31), 32767);
         assert_eq!(mbqm_i64(-(1 << 46), 0x7FFF_0000, -31), -32767);
+    }
+
+    #[test]
+    fn mbqm_i64_past_tflites_shift_range_masks_the_counts_as_x86() {
+        // shift 112 (a denormal output scale): total_shift = 15 − 112 = −97, so the rounding
+        // term is 1 << (−98 & 63) = 2^30 and the result is shifted by (−97 & 63) = 31.
+        // 2^40·2^14 + 2^30 = 2^54 + 2^30; >> 31 = 2^23.
+        assert_eq!(mbqm_i64(1 << 40, 1 << 30, 112), 1 << 23);
+        assert_eq!(mbqm_i64(1000, 1 << 30, 112), 0);
+        // shift 8 (total_shift 7, one past the range) is an ordinary shift.
+        assert_eq!(mbqm_i64(1 << 20, 1 << 30, 8), 1 << 27);
     }
 
     #[test]
