@@ -18,32 +18,34 @@ use qlite::kernels::dwconv::DepthwiseParams;
 use qlite::kernels::gemm::FcParams;
 use qlite::kernels::{ChannelRequant, OutputStage, Q8};
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
+use common::Rng;
+
+/// The draws these tests make, over the shared xorshift64* generator.
+trait Draw {
     /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
-    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64;
     fn usize(&mut self, lo: usize, hi: usize) -> usize {
         self.range(lo as i64, hi as i64) as usize
     }
     fn pick<T: Copy>(&mut self, v: &[T]) -> T {
         v[self.usize(0, v.len() - 1)]
     }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
+    fn chance(&mut self, percent: u64) -> bool;
     /// A value in `lo..=hi`, at one of the ends a quarter of the time.
+    fn edgy(&mut self, lo: i32, hi: i32) -> i32;
+}
+
+impl Draw for Rng {
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
     fn edgy(&mut self, lo: i32, hi: i32) -> i32 {
-        match self.next() % 8 {
+        match self.next_u64() % 8 {
             0 => lo,
             1 => hi,
             _ => self.range(lo as i64, hi as i64) as i32,
@@ -58,7 +60,7 @@ fn q8_range<T: Q8>() -> (i32, i32) {
 /// A zero point of `T`: the type's ends, its middle, or random.
 fn zero_point<T: Q8>(r: &mut Rng) -> i32 {
     let (lo, hi) = q8_range::<T>();
-    match r.next() % 4 {
+    match r.next_u64() % 4 {
         0 => lo,
         1 => hi,
         2 => (lo + hi + 1) / 2,
@@ -73,7 +75,7 @@ fn values<T: Q8>(r: &mut Rng, n: usize) -> Vec<T> {
 
 /// `n` requantization stages of one variant: per-tensor (one value broadcast) or per-channel.
 fn requants(r: &mut Rng, n: usize) -> ChannelRequant {
-    let variant = r.next() % 4;
+    let variant = r.next_u64() % 4;
     let per_tensor = r.chance(30);
     let mut first = None;
     let mut stages = Vec::new();

@@ -31,7 +31,7 @@ use crate::error::{Error, OpErrorKind, Result};
 use crate::model::{Model, Tensor};
 use crate::ops::{
     Budget, Element, Inputs, Kernel, Loc, OpRegistry, Outputs, PrepTensor, PrepareContext, Scratch, ScratchLayout,
-    StateLayout, WorkBudget,
+    StateLayout,
 };
 
 mod plan;
@@ -232,8 +232,8 @@ impl<'m> Interpreter<'m> {
             is_model_output[t] = true;
         }
         let producers = producers(model, subgraph)?;
-        let budget = Budget::new(options.max_memory_bytes);
-        let work = WorkBudget::new(options.max_work_per_invoke);
+        let budget = Budget::new(options.max_memory_bytes as u64);
+        let work = Budget::new(options.max_work_per_invoke);
         let mut steps = Vec::new();
         let mut state_layout = StateLayout::default();
         // Per step, the bytes each non-constant input and output had when the kernel was

@@ -230,56 +230,38 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    pub(crate) fn new(limit: usize) -> Self {
-        Budget { used: Cell::new(0), limit: limit as u64 }
+    pub(crate) fn new(limit: u64) -> Self {
+        Budget { used: Cell::new(0), limit }
     }
-    /// Charges `bytes` for `what`; an [`Error::Limit`] when the total would pass the limit.
-    pub(crate) fn charge(&self, bytes: u64, what: &str) -> Result<()> {
-        let total = self.used.get().saturating_add(bytes);
+    /// Adds `amount`; `Err(total)` (and nothing added) when the total would pass the limit.
+    pub(crate) fn add(&self, amount: u64) -> std::result::Result<(), u64> {
+        let total = self.used.get().saturating_add(amount);
         if total > self.limit {
-            return Err(Error::Limit {
-                what: format!("memory for {what} (bytes, in total)"),
-                value: total,
-                limit: self.limit,
-            });
+            return Err(total);
         }
         self.used.set(total);
         Ok(())
     }
-    /// Bytes charged so far.
-    pub(crate) fn used(&self) -> u64 {
-        self.used.get()
+    /// Charges `bytes` of memory for `what`; an [`Error::Limit`] when the total would pass the
+    /// limit.
+    pub(crate) fn charge(&self, bytes: u64, what: &str) -> Result<()> {
+        self.add(bytes).map_err(|total| self.memory_error(total, what))
     }
     /// An [`Error::Limit`] when charging `bytes` more would pass the limit (charges nothing).
     pub(crate) fn check(&self, bytes: u64, what: &str) -> Result<()> {
         let total = self.used.get().saturating_add(bytes);
-        if total > self.limit {
-            return Err(Error::Limit {
-                what: format!("memory for {what} (bytes, in total)"),
-                value: total,
-                limit: self.limit,
-            });
-        }
-        Ok(())
+        if total > self.limit { Err(self.memory_error(total, what)) } else { Ok(()) }
     }
-}
-
-/// The work budget of one invoke ([`crate::InterpreterOptions::max_work_per_invoke`]): kernels
-/// whose work is not bounded by the sizes of their tensors (a pooling window is an option: a
-/// 1 KB file can ask for 10^12 window steps) declare it at prepare, before it is ever run.
-#[derive(Debug)]
-pub(crate) struct WorkBudget {
-    used: Cell<u64>,
-    limit: u64,
-}
-
-impl WorkBudget {
-    pub(crate) fn new(limit: u64) -> Self {
-        WorkBudget { used: Cell::new(0), limit }
+    fn memory_error(&self, total: u64, what: &str) -> Error {
+        Error::Limit { what: format!("memory for {what} (bytes, in total)"), value: total, limit: self.limit }
     }
-    /// Work charged so far.
+    /// The amount charged so far.
     pub(crate) fn used(&self) -> u64 {
         self.used.get()
+    }
+    /// The limit.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
     }
 }
 
@@ -485,7 +467,9 @@ pub struct PrepareContext<'p, 'm> {
     pub(crate) tensors: &'p mut [PrepTensor<'m>],
     pub(crate) folded_outputs: Vec<Option<Vec<u8>>>,
     pub(crate) budget: &'p Budget,
-    pub(crate) work: &'p WorkBudget,
+    /// The work budget of one invoke ([`crate::InterpreterOptions::max_work_per_invoke`]), in
+    /// the steps kernels declare with [`PrepareContext::charge_work`].
+    pub(crate) work: &'p Budget,
     pub(crate) profile: crate::Profile,
     /// The regions this operator requested so far.
     pub(crate) scratch: ScratchLayout,
@@ -535,18 +519,15 @@ impl<'p, 'm> PrepareContext<'p, 'm> {
     /// [`crate::InterpreterOptions::max_work_per_invoke`] (unlimited by default); an
     /// [`OpErrorKind::OverLimit`] error when the total would pass it.
     pub fn charge_work(&self, steps: u64, what: &str) -> Result<()> {
-        let total = self.work.used.get().saturating_add(steps);
-        if total > self.work.limit {
-            return Err(self.err_of_kind(
+        self.work.add(steps).map_err(|total| {
+            self.err_of_kind(
                 OpErrorKind::OverLimit,
                 format!(
                     "{what}: {steps} steps per invoke ({total} in total) is over the work limit of {}",
-                    self.work.limit
+                    self.work.limit()
                 ),
-            ));
-        }
-        self.work.used.set(total);
-        Ok(())
+            )
+        })
     }
     /// [`Self::charge_work`] for the product of `dims` (multiply-adds of a matrix product or a
     /// convolution: output elements × accumulation depth), saturating.
